@@ -1,0 +1,105 @@
+"""The ports the domain declares; adapters implement them and the composition root plugs them in.
+
+A request runs in one `Store.transaction()` (one commit per request). Every method raises
+`pica.errors.Conflict` when a uniqueness constraint is violated and otherwise only returns domain
+types from `pica.authority.model`.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from pica.authority.model import (
+    AccessKey,
+    Account,
+    CertificateAuthority,
+    IssuedCertificate,
+    SealedKey,
+    Tag,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class Transaction(Protocol):
+    """What the domain may read and write inside one atomic unit of work."""
+
+    # accounts and access keys
+    def insert_account(self, account: Account) -> None: ...
+    def get_account(self, account_id: str) -> Account | None: ...
+    def list_accounts(self) -> list[Account]: ...
+    def insert_access_key(self, key: AccessKey, sealed_secret: SealedKey) -> None: ...
+    def get_access_key(self, access_key_id: str) -> tuple[AccessKey, SealedKey] | None:
+        """The key and its sealed secret, or None."""
+        ...
+
+    def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]: ...
+    def delete_access_key(self, access_key_id: str) -> bool: ...
+
+    # certificate authorities
+    def insert_ca(self, ca: CertificateAuthority) -> None: ...
+    def get_ca(self, arn: str, *, for_update: bool = False) -> CertificateAuthority | None: ...
+    def update_ca(self, ca: CertificateAuthority) -> None:
+        """Replace the stored CA whose version is `ca.version - 1` (optimistic lock).
+
+        Raises `pica.errors.ConcurrentModification` if the stored version moved on.
+        """
+        ...
+
+    def list_cas(
+        self, account_id: str, *, limit: int, after_arn: str | None = None
+    ) -> list[CertificateAuthority]:
+        """The account's CAs ordered by ARN, those with ARN > `after_arn`, at most `limit`."""
+        ...
+
+    def count_cas(self, account_id: str) -> int: ...
+    def delete_ca(self, arn: str) -> None:
+        """Remove a CA and everything it owns (permanent deletion after the restore window)."""
+        ...
+
+    def list_cas_due_for_purge(self, now: datetime, limit: int) -> list[str]: ...
+
+    # issued certificates
+    def insert_certificate(self, cert: IssuedCertificate) -> None:
+        """Raises Conflict when (ca_arn, serial) already exists."""
+        ...
+
+    def get_certificate(self, ca_arn: str, serial: int) -> IssuedCertificate | None: ...
+
+    # idempotency tokens (scoped: account, operation, resource)
+    def get_idempotent_result(self, scope: str, token: str) -> tuple[str, datetime] | None:
+        """The recorded result and when it was recorded."""
+        ...
+
+    def put_idempotent_result(self, scope: str, token: str, result: str, at: datetime) -> None:
+        """Record (or replace an expired) result. Raises Conflict if a live one exists."""
+        ...
+
+    # tags
+    def get_tags(self, ca_arn: str) -> list[Tag]: ...
+    def put_tags(self, ca_arn: str, tags: list[Tag]) -> None:
+        """Replace the CA's whole tag set with `tags` (in this order)."""
+        ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Begin; commit when the block exits normally, roll back when it raises."""
+        ...
+
+
+class KeyStore(Protocol):
+    """Seals secrets (CA private keys, access-key secrets) so none is stored in plaintext.
+
+    `context` binds a ciphertext to what it protects (the CA ARN, the access key id): opening
+    it under another context fails, so ciphertexts cannot be swapped between rows.
+    """
+
+    def seal(self, plaintext: bytes, context: str) -> SealedKey: ...
+    def open(self, sealed: SealedKey, context: str) -> bytes: ...
