@@ -1,0 +1,456 @@
+"""CA lifecycle: create, describe, list, update, delete, restore, CSR, CA certificate import, tags.
+
+Each public method is one API operation and runs in one store transaction (one commit). Key
+generation, the slow part of creating a CA, happens before the transaction opens so no database
+lock is held while it runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from pica.authority import lifecycle, revocation_settings, tagging
+from pica.authority.algorithms import check_pairing, generate_private_key
+from pica.authority.arns import ArnFactory
+from pica.authority.ca_certificate import validate_import
+from pica.authority.issuance import key_usage_extension, sign_csr
+from pica.authority.keys import PrivateKeyCache, seal_private_key
+from pica.authority.lifecycle import Action
+from pica.authority.model import (
+    AccessMethodType,
+    CaConfiguration,
+    CaStatus,
+    CaType,
+    CertificateAuthority,
+    KeyStorageSecurityStandard,
+    RevocationConfiguration,
+    Tag,
+    UsageMode,
+)
+from pica.authority.names import general_name_to_x509, parse_oid, subject_to_name
+from pica.authority.pagination import decode_token, encode_token
+from pica.authority.pem import certificate_pem, join_pem
+from pica.authority.ports import Clock, KeyStore, Store, Transaction
+from pica.errors import (
+    Conflict,
+    InvalidArgs,
+    InvalidState,
+    LimitExceeded,
+    NotFound,
+    RequestFailed,
+    RequestInProgress,
+)
+
+IDEMPOTENCY_WINDOW = timedelta(minutes=5)
+DEFAULT_PERMANENT_DELETION_DAYS = 30
+LIST_PAGE_LIMIT = 100
+
+_ACCESS_METHOD_OIDS = {
+    AccessMethodType.CA_REPOSITORY: "1.3.6.1.5.5.7.48.5",
+    AccessMethodType.RESOURCE_PKI_MANIFEST: "1.3.6.1.5.5.7.48.10",
+    AccessMethodType.RESOURCE_PKI_NOTIFY: "1.3.6.1.5.5.7.48.13",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated account a request acts for."""
+
+    account_id: str
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_cas_per_account: int = 200
+
+
+@dataclass(frozen=True)
+class CreateCaRequest:
+    type: CaType
+    configuration: CaConfiguration
+    revocation_configuration: RevocationConfiguration = dataclasses.field(
+        default_factory=RevocationConfiguration
+    )
+    usage_mode: UsageMode = UsageMode.GENERAL_PURPOSE
+    key_storage_security_standard: KeyStorageSecurityStandard = (
+        KeyStorageSecurityStandard.FIPS_140_2_LEVEL_3_OR_HIGHER
+    )
+    tags: tuple[Tag, ...] = ()
+    idempotency_token: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[CertificateAuthority]
+    next_token: str | None
+
+
+@dataclass(frozen=True)
+class TagPage:
+    tags: list[Tag]
+    next_token: str | None
+
+
+@lru_cache(maxsize=4096)
+def parse_certificate_pem(pem: str) -> x509.Certificate:
+    """CA certificates are read on every issuance; parse each distinct one once."""
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+def ca_public_key(ca: CertificateAuthority) -> CertificatePublicKeyTypes:
+    assert ca.csr_pem is not None
+    return x509.load_pem_x509_csr(ca.csr_pem.encode("ascii")).public_key()
+
+
+def load_ca(
+    tx: Transaction, caller: Caller, arn: str, now: datetime, *, for_update: bool = False
+) -> CertificateAuthority:
+    """The caller's CA, or NotFound (also for other accounts' CAs and purged ones)."""
+    ca = tx.get_ca(arn, for_update=for_update)
+    if (
+        ca is None
+        or ca.account_id != caller.account_id
+        or (
+            ca.status is CaStatus.DELETED
+            and ca.restorable_until is not None
+            and ca.restorable_until <= now
+        )
+    ):
+        raise NotFound(f"Could not find certificate authority {arn}.")
+    return ca
+
+
+def save(tx: Transaction, ca: CertificateAuthority, **changes: object) -> CertificateAuthority:
+    """Write a changed CA under the optimistic lock (version + 1)."""
+    updated = dataclasses.replace(ca, version=ca.version + 1, **changes)  # type: ignore[arg-type]
+    tx.update_ca(updated)
+    return updated
+
+
+def _csr_extensions(config: CaConfiguration) -> tuple[x509.Extension[x509.ExtensionType], ...]:
+    extensions: list[x509.Extension[x509.ExtensionType]] = []
+    csr_ext = config.csr_extensions
+    if csr_ext is None:
+        return ()
+    if csr_ext.key_usage is not None:
+        ku = key_usage_extension(csr_ext.key_usage)
+        extensions.append(x509.Extension(ku.oid, True, ku))
+    if csr_ext.subject_information_access:
+        descriptions = []
+        for access in csr_ext.subject_information_access:
+            method = access.access_method
+            if (method.access_method_type is None) == (method.custom_object_identifier is None):
+                raise InvalidArgs(
+                    "An AccessMethod must have exactly one of AccessMethodType and "
+                    "CustomObjectIdentifier."
+                )
+            dotted = (
+                _ACCESS_METHOD_OIDS[method.access_method_type]
+                if method.access_method_type is not None
+                else method.custom_object_identifier
+            )
+            assert dotted is not None
+            descriptions.append(
+                x509.AccessDescription(
+                    parse_oid(dotted, "AccessMethod"), general_name_to_x509(access.access_location)
+                )
+            )
+        sia = x509.SubjectInformationAccess(descriptions)
+        extensions.append(x509.Extension(sia.oid, False, sia))
+    return tuple(extensions)
+
+
+class CertificateAuthorityService:
+    def __init__(
+        self,
+        store: Store,
+        key_store: KeyStore,
+        keys: PrivateKeyCache,
+        clock: Clock,
+        arns: ArnFactory,
+        limits: Limits = Limits(),
+    ) -> None:
+        self._store = store
+        self._key_store = key_store
+        self._keys = keys
+        self._clock = clock
+        self._arns = arns
+        self._limits = limits
+
+    # --- create -----------------------------------------------------------------------------
+
+    def create(self, caller: Caller, request: CreateCaRequest) -> str:
+        config = request.configuration
+        check_pairing(config.key_algorithm, config.signing_algorithm)
+        subject = subject_to_name(config.subject)
+        if len(subject) == 0:
+            raise InvalidArgs(
+                "The certificate authority Subject must contain at least one attribute."
+            )
+        csr_extensions = _csr_extensions(config)
+        revocation = revocation_settings.normalise(request.revocation_configuration)
+        tagging.check_tags(list(request.tags))
+        if len({t.key for t in request.tags}) != len(request.tags):
+            raise InvalidArgs("Tag keys must be unique.")
+        scope = f"{caller.account_id}:CreateCertificateAuthority"
+        token = request.idempotency_token
+        if token is not None:
+            replay = self._replay(scope, token)
+            if replay is not None:
+                return replay
+        private_key = generate_private_key(config.key_algorithm)
+        csr = sign_csr(
+            subject=subject,
+            private_key=private_key,
+            signing_algorithm=config.signing_algorithm,
+            extensions=csr_extensions,
+        )
+        now = self._clock.now()
+        arn = self._arns.new_ca_arn(caller.account_id)
+        ca = CertificateAuthority(
+            arn=arn,
+            account_id=caller.account_id,
+            type=request.type,
+            status=CaStatus.PENDING_CERTIFICATE,
+            configuration=config,
+            revocation_configuration=revocation,
+            usage_mode=request.usage_mode,
+            key_storage_security_standard=request.key_storage_security_standard,
+            created_at=now,
+            last_state_change_at=now,
+            sealed_key=seal_private_key(self._key_store, private_key, arn),
+            csr_pem=csr.public_bytes(Encoding.PEM).decode("ascii"),
+        )
+        try:
+            with self._store.transaction() as tx:
+                if tx.count_cas(caller.account_id) >= self._limits.max_cas_per_account:
+                    raise LimitExceeded(
+                        "You have reached the quota of "
+                        f"{self._limits.max_cas_per_account} certificate authorities per account."
+                    )
+                if token is not None:
+                    tx.put_idempotent_result(scope, token, arn, now)
+                tx.insert_ca(ca)
+                if request.tags:
+                    tx.put_tags(arn, list(request.tags))
+        except Conflict:
+            # A concurrent request with the same token won; answer with its CA.
+            if token is not None:
+                replay = self._replay(scope, token)
+                if replay is not None:
+                    return replay
+            raise
+        self._keys.remember(arn, private_key)
+        return arn
+
+    def _replay(self, scope: str, token: str) -> str | None:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            found = tx.get_idempotent_result(scope, token)
+        if found is not None and now - found[1] < IDEMPOTENCY_WINDOW:
+            return found[0]
+        return None
+
+    # --- read -------------------------------------------------------------------------------
+
+    def describe(self, caller: Caller, arn: str) -> CertificateAuthority:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            return load_ca(tx, caller, arn, now)
+
+    def list_cas(self, caller: Caller, max_results: int | None, next_token: str | None) -> Page:
+        now = self._clock.now()
+        limit = min(max_results or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
+        after = decode_token("ca", next_token)
+        items: list[CertificateAuthority] = []
+        with self._store.transaction() as tx:
+            cursor = after
+            # Purged-but-not-yet-removed CAs are skipped, so read until the page is full.
+            while len(items) < limit:
+                batch = tx.list_cas(caller.account_id, limit=limit + 1, after_arn=cursor)
+                for ca in batch:
+                    if (
+                        ca.status is CaStatus.DELETED
+                        and ca.restorable_until
+                        and ca.restorable_until <= now
+                    ):
+                        continue
+                    items.append(ca)
+                if len(batch) < limit + 1:
+                    break
+                cursor = batch[-1].arn
+        if len(items) > limit:
+            items = items[:limit]
+            return Page(items, encode_token("ca", items[-1].arn))
+        return Page(items, None)
+
+    def get_csr(self, caller: Caller, arn: str) -> str:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            ca = load_ca(tx, caller, arn, now)
+        status = ca.effective_status(now)
+        if status is CaStatus.CREATING or ca.csr_pem is None:
+            raise RequestInProgress(
+                f"The certificate signing request for {arn} is still being created."
+            )
+        if status is CaStatus.FAILED:
+            raise RequestFailed(f"The certificate authority {arn} failed to be created.")
+        lifecycle.require(Action.GET_CSR, status, arn)
+        return ca.csr_pem
+
+    def get_ca_certificate(self, caller: Caller, arn: str) -> tuple[str, str | None]:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            ca = load_ca(tx, caller, arn, now)
+        lifecycle.require(Action.GET_CA_CERTIFICATE, ca.effective_status(now), arn)
+        assert ca.certificate_pem is not None
+        return ca.certificate_pem, ca.certificate_chain_pem or None
+
+    # --- import -----------------------------------------------------------------------------
+
+    def import_certificate(
+        self, caller: Caller, arn: str, certificate: bytes, chain: bytes | None
+    ) -> None:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            ca = load_ca(tx, caller, arn, now, for_update=True)
+            status = ca.effective_status(now)
+            lifecycle.require(Action.IMPORT_CA_CERTIFICATE, status, arn)
+            imported = validate_import(
+                ca_type=ca.type,
+                ca_public_key=ca_public_key(ca),
+                certificate_data=certificate,
+                chain_data=chain,
+                now=now,
+            )
+            cert = imported.certificate
+            # Back to ACTIVE, unless the CA had been disabled (AWS keeps DISABLED then).
+            target = CaStatus.DISABLED if ca.status is CaStatus.DISABLED else CaStatus.ACTIVE
+            new_status = lifecycle.transition(ca.status, target, arn)
+            save(
+                tx,
+                ca,
+                status=new_status,
+                last_state_change_at=now
+                if new_status is not ca.status
+                else ca.last_state_change_at,
+                certificate_pem=certificate_pem(cert),
+                certificate_chain_pem=join_pem(*(certificate_pem(c) for c in imported.chain))
+                or None,
+                serial=cert.serial_number,
+                not_before=cert.not_valid_before_utc,
+                not_after=cert.not_valid_after_utc,
+            )
+
+    # --- update / delete / restore ----------------------------------------------------------
+
+    def update(
+        self,
+        caller: Caller,
+        arn: str,
+        status: CaStatus | None,
+        revocation_configuration: RevocationConfiguration | None,
+    ) -> None:
+        now = self._clock.now()
+        if status is not None and status not in (CaStatus.ACTIVE, CaStatus.DISABLED):
+            raise InvalidArgs(f"Status can only be set to ACTIVE or DISABLED, not {status}.")
+        revocation = (
+            revocation_settings.normalise(revocation_configuration)
+            if revocation_configuration is not None
+            else None
+        )
+        with self._store.transaction() as tx:
+            ca = load_ca(tx, caller, arn, now, for_update=True)
+            lifecycle.require(Action.UPDATE, ca.effective_status(now), arn)
+            changes: dict[str, object] = {}
+            if status is not None and status is not ca.status:
+                changes["status"] = lifecycle.transition(ca.status, status, arn)
+                changes["last_state_change_at"] = now
+            if revocation is not None:
+                changes["revocation_configuration"] = revocation
+            if changes:
+                save(tx, ca, **changes)
+
+    def delete(self, caller: Caller, arn: str, permanent_deletion_days: int | None) -> None:
+        now = self._clock.now()
+        days = permanent_deletion_days or DEFAULT_PERMANENT_DELETION_DAYS
+        with self._store.transaction() as tx:
+            ca = load_ca(tx, caller, arn, now, for_update=True)
+            status = ca.effective_status(now)
+            if status is CaStatus.ACTIVE:
+                raise InvalidState(
+                    f"The certificate authority {arn} is ACTIVE. Disable it before you delete it."
+                )
+            lifecycle.require(Action.DELETE, status, arn)
+            if ca.status in (CaStatus.CREATING, CaStatus.FAILED):
+                # AWS: no restoration period for a CA that never finished creating.
+                tx.delete_ca(arn)
+                self._keys.forget(arn)
+                return
+            save(
+                tx,
+                ca,
+                status=lifecycle.transition(ca.status, CaStatus.DELETED, arn),
+                status_before_deletion=ca.status,
+                restorable_until=now + timedelta(days=days),
+                last_state_change_at=now,
+            )
+
+    def restore(self, caller: Caller, arn: str) -> None:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            ca = load_ca(tx, caller, arn, now, for_update=True)
+            lifecycle.require(Action.RESTORE, ca.effective_status(now), arn)
+            previous = ca.status_before_deletion or CaStatus.PENDING_CERTIFICATE
+            save(
+                tx,
+                ca,
+                status=lifecycle.transition(ca.status, previous, arn),
+                status_before_deletion=None,
+                restorable_until=None,
+                last_state_change_at=now,
+            )
+
+    def purge_deleted(self, limit: int = 100) -> int:
+        """Permanently remove DELETED CAs whose restoration window has passed."""
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            due = tx.list_cas_due_for_purge(now, limit)
+            for arn in due:
+                tx.delete_ca(arn)
+        for arn in due:
+            self._keys.forget(arn)
+        return len(due)
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def tag(self, caller: Caller, arn: str, tags: list[Tag]) -> None:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            load_ca(tx, caller, arn, now, for_update=True)
+            tx.put_tags(arn, tagging.merged(tx.get_tags(arn), tags))
+
+    def untag(self, caller: Caller, arn: str, tags: list[Tag]) -> None:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            load_ca(tx, caller, arn, now, for_update=True)
+            tx.put_tags(arn, tagging.without(tx.get_tags(arn), tags))
+
+    def list_tags(
+        self, caller: Caller, arn: str, max_results: int | None, next_token: str | None
+    ) -> TagPage:
+        now = self._clock.now()
+        start = int(decode_token(f"tags:{arn}", next_token) or 0)
+        with self._store.transaction() as tx:
+            load_ca(tx, caller, arn, now)
+            tags = tx.get_tags(arn)
+        end = start + (max_results or len(tags) or 1)
+        token = encode_token(f"tags:{arn}", str(end)) if end < len(tags) else None
+        return TagPage(tags[start:end], token)

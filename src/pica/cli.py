@@ -1,0 +1,197 @@
+"""`pica serve | accounts | keys | migrate`: parse arguments, call the app, print results.
+
+Management commands open the same database as the server and work while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pica import __version__
+from pica.errors import PicaError
+from pica.settings import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Settings,
+    SettingsError,
+    load,
+)
+
+
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help=f"directory holding the database, key-encryption key and client files "
+        f"(default {DEFAULT_DATA_DIR})",
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="SQLAlchemy URL (default: SQLite in the data dir)"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pica", description="A private CA that speaks the ACM PCA API."
+    )
+    parser.add_argument("--version", action="version", version=f"pica {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the ACM Private CA API")
+    serve.add_argument(
+        "--host", default=None, help=f"address to listen on (default {DEFAULT_HOST})"
+    )
+    serve.add_argument("--port", type=int, default=None, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
+    serve.add_argument(
+        "--region", default=None, help="region written into ARNs (default us-east-1)"
+    )
+    serve.add_argument("--log-level", default=None, help="debug, info, warning, error")
+    _add_data_dir(serve)
+
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    _add_data_dir(migrate)
+
+    accounts = commands.add_parser("accounts", help="manage accounts")
+    account_commands = accounts.add_subparsers(dest="action", required=True)
+    for name, help_text in (("create", "create an account"), ("list", "list accounts")):
+        sub = account_commands.add_parser(name, help=help_text)
+        _add_data_dir(sub)
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+
+    keys = commands.add_parser("keys", help="manage access keys")
+    key_commands = keys.add_subparsers(dest="action", required=True)
+    create = key_commands.add_parser("create", help="create an access key for an account")
+    create.add_argument("--account", required=True, help="12-digit account id")
+    listing = key_commands.add_parser("list", help="list access keys")
+    listing.add_argument("--account", default=None, help="only this account's keys")
+    delete = key_commands.add_parser("delete", help="delete an access key")
+    delete.add_argument("access_key_id")
+    for sub in (create, listing, delete):
+        _add_data_dir(sub)
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    names = ("host", "port", "workers", "region", "log_level", "data_dir", "database_url")
+    return load({n: getattr(args, n) for n in names if getattr(args, n, None) is not None})
+
+
+def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2) if getattr(args, "json", False) else text)
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from pica.app import SETTINGS_ENV, bootstrap, build_runtime, client_exports
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    runtime = build_runtime(settings)
+    bootstrap(runtime)
+    runtime.close()
+    print(f"pica serves the ACM Private CA API at {settings.endpoint_url}", flush=True)
+    print("Point the aws CLI at it with:", flush=True)
+    print(client_exports(settings), flush=True)
+    print("then try: aws acm-pca list-certificate-authorities", flush=True)
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    uvicorn.run(
+        "pica.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=settings.log_level == "debug",
+    )
+    return 0
+
+
+def _manage(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.app import build_runtime
+
+    runtime = build_runtime(settings)
+    accounts = runtime.services.accounts
+    try:
+        if args.command == "accounts" and args.action == "create":
+            account = accounts.create_account()
+            _emit(args, {"AccountId": account.account_id}, account.account_id)
+        elif args.command == "accounts":
+            items = accounts.list_accounts()
+            _emit(
+                args,
+                {
+                    "Accounts": [
+                        {"AccountId": a.account_id, "CreatedAt": a.created_at.isoformat()}
+                        for a in items
+                    ]
+                },
+                "\n".join(a.account_id for a in items),
+            )
+        elif args.action == "create":
+            creds = accounts.create_access_key(args.account)
+            _emit(
+                args,
+                {
+                    "AccessKeyId": creds.access_key_id,
+                    "SecretAccessKey": creds.secret_access_key,
+                    "AccountId": creds.account_id,
+                },
+                f"AccessKeyId     {creds.access_key_id}\n"
+                f"SecretAccessKey {creds.secret_access_key}\n"
+                f"AccountId       {creds.account_id}",
+            )
+        elif args.action == "list":
+            keys = accounts.list_access_keys(args.account)
+            _emit(
+                args,
+                {
+                    "AccessKeys": [
+                        {
+                            "AccessKeyId": k.access_key_id,
+                            "AccountId": k.account_id,
+                            "CreatedAt": k.created_at.isoformat(),
+                        }
+                        for k in keys
+                    ]
+                },
+                "\n".join(f"{k.access_key_id}\t{k.account_id}" for k in keys),
+            )
+        else:
+            accounts.delete_access_key(args.access_key_id)
+            _emit(
+                args,
+                {"AccessKeyId": args.access_key_id, "Deleted": True},
+                f"deleted {args.access_key_id}",
+            )
+    finally:
+        runtime.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        if args.command == "serve":
+            return _serve(settings)
+        if args.command == "migrate":
+            from pica.app import build_runtime
+
+            build_runtime(settings).close()
+            print(f"database at {settings.resolved_database_url} is up to date")
+            return 0
+        return _manage(args, settings)
+    except (SettingsError, PicaError) as exc:
+        print(f"pica: {exc}", file=sys.stderr)
+        return 2

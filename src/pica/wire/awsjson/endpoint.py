@@ -1,0 +1,154 @@
+"""The AWS JSON 1.1 endpoint: `POST /` with `X-Amz-Target`, SigV4, model validation, dispatch.
+
+Order of checks per request: body size, signature, operation, JSON, model constraints, then the
+handler. Every failure is a JSON error with `__type` and `message`; an unexpected exception is
+logged with the request id and answered as 500 InternalFailure (always a bug).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pica.authority.authorities import Caller
+from pica.errors import PicaError
+from pica.wire.awsjson.dispatch import DISPATCH
+from pica.wire.awsjson.errors import code_for
+from pica.wire.awsjson.handlers import ApiServices, RequestContext
+from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
+from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
+
+log = logging.getLogger("pica.api")
+
+CONTENT_TYPE = "application/x-amz-json-1.1"
+DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a 2 MiB chain in base64 plus JSON fits
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def json_response(
+    status: int, body: dict[str, Any], request_id: str, error: str | None = None
+) -> Response:
+    headers = {"x-amzn-RequestId": request_id}
+    if error is not None:
+        headers["x-amzn-ErrorType"] = error
+    return Response(
+        json.dumps(body, separators=(",", ":")),
+        status_code=status,
+        media_type=CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def error_response(status: int, code: str, message: str, request_id: str) -> Response:
+    return json_response(status, {"__type": code, "message": message}, request_id, error=code)
+
+
+class AwsJsonEndpoint:
+    def __init__(
+        self,
+        services: ApiServices,
+        validator: RequestValidator,
+        verifier: SigV4Verifier,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self._services = services
+        self._validator = validator
+        self._verifier = verifier
+        self._max_body = max_body
+
+    async def _read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+            raise _BodyTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self._max_body:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        try:
+            return await self._handle(request, request_id)
+        except _BodyTooLarge:
+            return error_response(
+                413,
+                "RequestEntityTooLargeException",
+                f"The request body exceeds the limit of {self._max_body} bytes.",
+                request_id,
+            )
+        except Exception:
+            log.exception("internal failure (request id %s)", request_id)
+            return error_response(
+                500,
+                "InternalFailure",
+                f"The request processing has failed because of an unknown error (request id "
+                f"{request_id}).",
+                request_id,
+            )
+
+    async def _handle(self, request: Request, request_id: str) -> Response:
+        body = await self._read_body(request)
+        try:
+            verified = self._verifier.verify(
+                request.method,
+                request.url.path,
+                request.url.query,
+                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
+                body,
+            )
+        except AuthenticationError as exc:
+            return error_response(exc.status, exc.code, exc.message, request_id)
+
+        target = request.headers.get("x-amz-target", "")
+        entry = DISPATCH.get(target)
+        if entry is None:
+            return error_response(
+                400,
+                "UnknownOperationException",
+                f"The operation {target or '(missing X-Amz-Target)'} is not an ACM Private CA "
+                "operation.",
+                request_id,
+            )
+        operation, handler = entry
+
+        try:
+            params = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return error_response(
+                400,
+                "SerializationException",
+                f"The request body is not valid JSON: {exc}",
+                request_id,
+            )
+        try:
+            self._validator.validate(operation, params)
+        except RequestValidationError as exc:
+            return error_response(400, exc.code, exc.message, request_id)
+
+        if handler is None:
+            return error_response(
+                501,
+                "NotImplementedException",
+                f"pica does not implement the operation {operation} yet.",
+                request_id,
+            )
+        context = RequestContext(Caller(verified.account_id), self._services)
+        try:
+            result = await run_in_threadpool(handler, context, params)
+        except PicaError as exc:
+            code = code_for(exc)
+            return error_response(400, code, exc.message, request_id)
+        return json_response(200, result, request_id)

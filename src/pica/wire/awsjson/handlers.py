@@ -1,0 +1,169 @@
+"""One handler per ACM PCA operation: parse the checked request, call the domain, render.
+
+Handlers are plain synchronous functions; the endpoint runs them off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pica.authority.accounts import AccountService
+from pica.authority.authorities import Caller, CertificateAuthorityService, CreateCaRequest
+from pica.authority.certificates import CertificateService, IssueRequest
+from pica.authority.model import (
+    CaStatus,
+    CaType,
+    KeyStorageSecurityStandard,
+    RevocationConfiguration,
+    SigningAlgorithm,
+    UsageMode,
+)
+from pica.authority.ports import Clock
+from pica.wire.awsjson import codec
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    authorities: CertificateAuthorityService
+    certificates: CertificateService
+    accounts: AccountService
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    caller: Caller
+    services: ApiServices
+
+
+Handler = Callable[[RequestContext, Json], Json]
+
+
+def create_certificate_authority(ctx: RequestContext, p: Json) -> Json:
+    request = CreateCaRequest(
+        type=CaType(p["CertificateAuthorityType"]),
+        configuration=codec.ca_configuration(p["CertificateAuthorityConfiguration"]),
+        revocation_configuration=codec.revocation_configuration(p["RevocationConfiguration"])
+        if "RevocationConfiguration" in p
+        else RevocationConfiguration(),
+        usage_mode=UsageMode(p.get("UsageMode", UsageMode.GENERAL_PURPOSE)),
+        key_storage_security_standard=KeyStorageSecurityStandard(
+            p.get(
+                "KeyStorageSecurityStandard",
+                KeyStorageSecurityStandard.FIPS_140_2_LEVEL_3_OR_HIGHER,
+            )
+        ),
+        tags=tuple(codec.tags(p.get("Tags", []))),
+        idempotency_token=p.get("IdempotencyToken"),
+    )
+    return {"CertificateAuthorityArn": ctx.services.authorities.create(ctx.caller, request)}
+
+
+def describe_certificate_authority(ctx: RequestContext, p: Json) -> Json:
+    ca = ctx.services.authorities.describe(ctx.caller, p["CertificateAuthorityArn"])
+    return {"CertificateAuthority": codec.render_ca(ca, ctx.services.clock.now())}
+
+
+def list_certificate_authorities(ctx: RequestContext, p: Json) -> Json:
+    if p.get("ResourceOwner") == "OTHER_ACCOUNTS":
+        # No cross-account sharing yet: nothing is shared with the caller.
+        return {"CertificateAuthorities": []}
+    page = ctx.services.authorities.list_cas(ctx.caller, p.get("MaxResults"), p.get("NextToken"))
+    now = ctx.services.clock.now()
+    return codec.drop_none(
+        {
+            "CertificateAuthorities": [codec.render_ca(ca, now) for ca in page.items],
+            "NextToken": page.next_token,
+        }
+    )
+
+
+def get_certificate_authority_csr(ctx: RequestContext, p: Json) -> Json:
+    return {"Csr": ctx.services.authorities.get_csr(ctx.caller, p["CertificateAuthorityArn"])}
+
+
+def get_certificate_authority_certificate(ctx: RequestContext, p: Json) -> Json:
+    certificate, chain = ctx.services.authorities.get_ca_certificate(
+        ctx.caller, p["CertificateAuthorityArn"]
+    )
+    return codec.drop_none({"Certificate": certificate, "CertificateChain": chain})
+
+
+def import_certificate_authority_certificate(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.authorities.import_certificate(
+        ctx.caller,
+        p["CertificateAuthorityArn"],
+        codec.blob(p["Certificate"]),
+        codec.blob(p["CertificateChain"]) if "CertificateChain" in p else None,
+    )
+    return {}
+
+
+def issue_certificate(ctx: RequestContext, p: Json) -> Json:
+    request = IssueRequest(
+        ca_arn=p["CertificateAuthorityArn"],
+        csr=codec.blob(p["Csr"]),
+        signing_algorithm=SigningAlgorithm(p["SigningAlgorithm"]),
+        validity=codec.validity(p["Validity"]),
+        template_arn=p.get("TemplateArn"),
+        validity_not_before=codec.validity(p["ValidityNotBefore"])
+        if "ValidityNotBefore" in p
+        else None,
+        idempotency_token=p.get("IdempotencyToken"),
+        api_passthrough=codec.api_passthrough(p["ApiPassthrough"])
+        if "ApiPassthrough" in p
+        else None,
+    )
+    return {"CertificateArn": ctx.services.certificates.issue(ctx.caller, request)}
+
+
+def get_certificate(ctx: RequestContext, p: Json) -> Json:
+    result = ctx.services.certificates.get(
+        ctx.caller, p["CertificateAuthorityArn"], p["CertificateArn"]
+    )
+    return {"Certificate": result.certificate, "CertificateChain": result.chain}
+
+
+def update_certificate_authority(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.authorities.update(
+        ctx.caller,
+        p["CertificateAuthorityArn"],
+        CaStatus(p["Status"]) if "Status" in p else None,
+        codec.revocation_configuration(p["RevocationConfiguration"])
+        if "RevocationConfiguration" in p
+        else None,
+    )
+    return {}
+
+
+def delete_certificate_authority(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.authorities.delete(
+        ctx.caller, p["CertificateAuthorityArn"], p.get("PermanentDeletionTimeInDays")
+    )
+    return {}
+
+
+def restore_certificate_authority(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.authorities.restore(ctx.caller, p["CertificateAuthorityArn"])
+    return {}
+
+
+def tag_certificate_authority(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.authorities.tag(ctx.caller, p["CertificateAuthorityArn"], codec.tags(p["Tags"]))
+    return {}
+
+
+def untag_certificate_authority(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.authorities.untag(ctx.caller, p["CertificateAuthorityArn"], codec.tags(p["Tags"]))
+    return {}
+
+
+def list_tags(ctx: RequestContext, p: Json) -> Json:
+    page = ctx.services.authorities.list_tags(
+        ctx.caller, p["CertificateAuthorityArn"], p.get("MaxResults"), p.get("NextToken")
+    )
+    return codec.drop_none({"Tags": codec.render_tags(page.tags), "NextToken": page.next_token})
