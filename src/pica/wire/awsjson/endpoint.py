@@ -104,8 +104,8 @@ class AwsJsonEndpoint:
         try:
             verified = self._verifier.verify(
                 request.method,
-                request.url.path,
-                request.url.query,
+                request.scope.get("raw_path", b"/").decode("latin-1"),
+                request.scope.get("query_string", b"").decode("latin-1"),
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
                 body,
             )

@@ -1,0 +1,139 @@
+"""A live pica server for tests: `python -m pica serve` on a free 127.0.0.1 port in a temp dir."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    data_dir: Path
+    port: int
+    extra_args: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+    output: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.output = self.data_dir.parent / f"{self.data_dir.name}-server.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PICA_"))}
+        with self.output.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pica",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                    *self.extra_args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pica exited early:\n{self.output.read_text()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"pica did not start:\n{self.output.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log_text(self) -> str:
+        return self.output.read_text() if self.output.exists() else ""
+
+    # --- clients -----------------------------------------------------------------------------
+
+    def credentials(self) -> tuple[str, str]:
+        parser = configparser.ConfigParser()
+        parser.read(self.data_dir / "credentials")
+        return parser["pica"]["aws_access_key_id"], parser["pica"]["aws_secret_access_key"]
+
+    def client(self, access_key: str | None = None, secret_key: str | None = None) -> Any:
+        default_key, default_secret = self.credentials()
+        return boto3.session.Session().client(
+            "acm-pca",
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=access_key or default_key,
+            aws_secret_access_key=secret_key or default_secret,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+
+    def cli_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_CONFIG_FILE=str(self.data_dir / "config"),
+            AWS_SHARED_CREDENTIALS_FILE=str(self.data_dir / "credentials"),
+            AWS_PROFILE="pica",
+        )
+        return env
+
+    def aws(self, *args: str, cwd: Path | None = None, check: bool = True) -> Any:
+        """Run the real aws CLI (the one installed beside this Python) against the server."""
+        aws = Path(sys.executable).with_name("aws")
+        completed = subprocess.run(
+            [str(aws), *args, "--output", "json"],
+            env=self.cli_env(),
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and completed.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed: {completed.stderr}")
+        if not check:
+            return completed
+        return json.loads(completed.stdout) if completed.stdout.strip() else {}
+
+    def pica(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a `pica` management command on this server's data dir."""
+        return subprocess.run(
+            [sys.executable, "-m", "pica", *args, "--data-dir", str(self.data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
