@@ -24,7 +24,10 @@ from pica.authority.model import (
 from pica.errors import InvalidState
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
-ARN = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/00000000-0000-0000-0000-000000000000"
+ARN = (
+    "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/"
+    "00000000-0000-0000-0000-000000000000"
+)
 
 
 def ca(status: CaStatus, not_after: datetime | None = None) -> CertificateAuthority:

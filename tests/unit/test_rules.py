@@ -21,7 +21,10 @@ from pica.authority.revocation_settings import normalise
 from pica.authority.tagging import merged, without
 from pica.errors import InvalidArgs, InvalidArn, InvalidNextToken, InvalidTag, TooManyTags
 
-CA = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/12345678-1234-1234-1234-123456789012"
+CA = (
+    "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/"
+    "12345678-1234-1234-1234-123456789012"
+)
 
 
 def test_minted_ca_arns_parse_and_certificate_arns_belong_to_their_ca() -> None:
