@@ -1,0 +1,351 @@
+"""Server-side verification of AWS Signature Version 4, using botocore's own signer.
+
+The clients pica serves (boto3, the aws CLI) sign with botocore's ``SigV4Auth``. Recomputing the
+signature with that same class means the canonical request, string to sign and key derivation
+are by construction the ones the client used; only parsing the ``Authorization`` header and the
+policy checks around it (scope, clock skew, key lookup) are written here.
+
+``SigV4Auth.add_auth`` is deliberately not used: it stamps the *current* time and rewrites date
+headers. The verifier instead feeds the request's own timestamp into ``request.context`` and
+calls the building blocks ``canonical_request`` / ``string_to_sign`` / ``signature`` directly.
+
+Failures raise AuthenticationError carrying the error code and message AWS answers with, so the
+HTTP layer only has to put them on the wire.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+ALGORITHM: Final = "AWS4-HMAC-SHA256"
+SCOPE_TERMINATOR: Final = "aws4_request"
+AMZ_DATE_FORMAT: Final = "%Y%m%dT%H%M%SZ"
+
+MISSING_AUTHENTICATION_TOKEN: Final = "MissingAuthenticationTokenException"
+INCOMPLETE_SIGNATURE: Final = "IncompleteSignatureException"
+INVALID_SIGNATURE: Final = "InvalidSignatureException"
+UNRECOGNIZED_CLIENT: Final = "UnrecognizedClientException"
+
+SIGNATURE_MISMATCH_MESSAGE: Final = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your AWS Secret Access Key and signing method. "
+    "Consult the service documentation for details."
+)
+
+_AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_SCOPE_DATE = re.compile(r"[0-9]{8}")
+_REQUIRED_PARAMETERS: Final = ("Credential", "Signature", "SignedHeaders")
+# Any well-formed host works: the Host the client sent is passed as a header, and the URL
+# only carries the path and query into botocore's canonicalisation. "http" (not "https") makes
+# botocore always hash the payload, which is what its clients do for this service.
+_URL_BASE: Final = "http://pica.invalid"
+
+
+class AuthenticationError(Exception):
+    """A request whose signature cannot be accepted; ``code`` is the wire ``__type``."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class VerifiedCaller:
+    """Who signed a request that verified, and the region their credential was scoped to."""
+
+    access_key_id: str
+    account_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class _Authorization:
+    access_key_id: str
+    scope_date: str
+    region: str
+    signed_headers: tuple[str, ...]
+    signature: str
+
+
+class _SignedHeadersOnly(SigV4Auth):  # type: ignore[misc]  # botocore is untyped
+    """botocore's SigV4 signer, told to canonicalise exactly the headers the client signed.
+
+    botocore's ``headers_to_sign`` picks headers by its own rules (it skips ``user-agent`` and a
+    few others, and invents ``host`` from the URL). Those rules decide what a *client* signs;
+    a verifier must instead use the client's ``SignedHeaders`` list, which is what the request
+    handed to this class already contains.
+    """
+
+    def headers_to_sign(self, request: Any) -> Any:
+        return request.headers
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _format_amz_date(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime(AMZ_DATE_FORMAT)
+
+
+def _describe_skew(skew: dt.timedelta) -> str:
+    seconds = int(skew.total_seconds())
+    return f"{seconds // 60} min." if seconds % 60 == 0 else f"{seconds} sec."
+
+
+def _incomplete(message: str) -> AuthenticationError:
+    return AuthenticationError(INCOMPLETE_SIGNATURE, message)
+
+
+def _invalid(message: str) -> AuthenticationError:
+    return AuthenticationError(INVALID_SIGNATURE, message)
+
+
+class SigV4Verifier:
+    """Verifies SigV4-signed API requests against the access keys pica knows.
+
+    ``lookup(access_key_id)`` returns ``(secret_access_key, account_id)`` or None for an
+    unknown key. Any region in the credential scope is accepted (the client's configured region
+    only changes the signing key, which is derived from the scope), but the service must be
+    ``service``. ``now`` must return a timezone-aware datetime (tests inject a frozen clock).
+    """
+
+    def __init__(
+        self,
+        lookup: Callable[[str], tuple[str, str] | None],
+        *,
+        service: str = "acm-pca",
+        max_skew: dt.timedelta = dt.timedelta(minutes=15),
+        now: Callable[[], dt.datetime] = _utc_now,
+    ) -> None:
+        self._lookup = lookup
+        self._service = service
+        self._max_skew = max_skew
+        self._now = now
+
+    def verify(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> VerifiedCaller:
+        """Return the caller if the request is correctly signed, else raise AuthenticationError.
+
+        ``path`` and ``query_string`` are the raw (still percent-encoded) forms from the request
+        line; ``headers`` are the request's header pairs as received, names in any case.
+        """
+        by_name: dict[str, list[str]] = {}
+        for name, value in headers:
+            by_name.setdefault(name.lower(), []).append(value)
+
+        authorization_values = by_name.get("authorization")
+        if not authorization_values:
+            raise AuthenticationError(MISSING_AUTHENTICATION_TOKEN, "Missing Authentication Token")
+        if len(authorization_values) > 1:
+            raise _incomplete("The request carries more than one Authorization header.")
+        authorization = self._parse_authorization(authorization_values[0])
+
+        amz_date = self._request_timestamp(by_name)
+        if authorization.scope_date != amz_date[:8]:
+            raise _invalid(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                f"from HTTP: '{authorization.scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
+            )
+        self._check_clock_skew(amz_date)
+
+        found = self._lookup(authorization.access_key_id)
+        if found is None:
+            raise AuthenticationError(
+                UNRECOGNIZED_CLIENT, "The security token included in the request is invalid."
+            )
+        secret_access_key, account_id = found
+
+        signed_pairs: list[tuple[str, str]] = []
+        for name in authorization.signed_headers:
+            values = by_name.get(name)
+            if not values:
+                # The client claims to have signed a header it did not send: nothing can match.
+                raise _invalid(SIGNATURE_MISMATCH_MESSAGE)
+            signed_pairs.extend((name, value) for value in values)
+
+        # botocore signs this header's value instead of hashing the body, so the body itself
+        # is only covered if the value is checked against it.
+        content_sha256 = by_name.get("x-amz-content-sha256")
+        if (
+            "x-amz-content-sha256" in authorization.signed_headers
+            and content_sha256
+            and content_sha256[0].strip() != hashlib.sha256(body).hexdigest()
+        ):
+            raise _invalid(
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+            )
+
+        expected = self._signature(
+            method,
+            path,
+            query_string,
+            signed_pairs,
+            body,
+            amz_date,
+            Credentials(authorization.access_key_id, secret_access_key),
+            authorization.region,
+        )
+        if not hmac.compare_digest(
+            expected.encode("ascii"), authorization.signature.encode("utf-8")
+        ):
+            raise _invalid(SIGNATURE_MISMATCH_MESSAGE)
+        return VerifiedCaller(
+            access_key_id=authorization.access_key_id,
+            account_id=account_id,
+            region=authorization.region,
+        )
+
+    def _parse_authorization(self, value: str) -> _Authorization:
+        """Split ``AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
+        algorithm, _, rest = value.strip().partition(" ")
+        if algorithm != ALGORITHM:
+            raise _incomplete(
+                f"Unsupported AWS 'algorithm': '{algorithm}'. "
+                f"The Authorization header must use '{ALGORITHM}'."
+            )
+        parameters: dict[str, str] = {}
+        for part in rest.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            key, equals, item = part.partition("=")
+            if not equals:
+                raise _incomplete(
+                    f"'{part}' not a valid key=value pair (missing equal-sign) in Authorization "
+                    f"header: '{value}'."
+                )
+            parameters[key.strip()] = item.strip()
+        missing = [name for name in _REQUIRED_PARAMETERS if not parameters.get(name)]
+        if missing:
+            raise _incomplete(
+                " ".join(f"Authorization header requires '{name}' parameter." for name in missing)
+            )
+
+        credential = parameters["Credential"]
+        scope = credential.split("/")
+        if len(scope) != 5 or not scope[0]:
+            raise _incomplete(
+                f"Credential must have the form '<access key id>/<YYYYMMDD>/<region>/"
+                f"{self._service}/{SCOPE_TERMINATOR}', got '{credential}'."
+            )
+        access_key_id, scope_date, region, service, terminator = scope
+        if _SCOPE_DATE.fullmatch(scope_date) is None:
+            raise _incomplete(f"Credential should be scoped to a valid date, not '{scope_date}'.")
+        if not region:
+            raise _incomplete("Credential should be scoped to a valid region.")
+        if terminator != SCOPE_TERMINATOR:
+            raise _incomplete(
+                f"Credential should be scoped with a valid terminator: '{SCOPE_TERMINATOR}', "
+                f"not '{terminator}'."
+            )
+        if service != self._service:
+            raise _invalid(f"Credential should be scoped to correct service: '{self._service}'.")
+
+        signed_headers = tuple(parameters["SignedHeaders"].split(";"))
+        if "host" not in signed_headers:
+            raise _incomplete(
+                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
+            )
+        return _Authorization(
+            access_key_id=access_key_id,
+            scope_date=scope_date,
+            region=region,
+            signed_headers=signed_headers,
+            signature=parameters["Signature"],
+        )
+
+    def _request_timestamp(self, by_name: dict[str, list[str]]) -> str:
+        """The signing time as ``YYYYMMDDTHHMMSSZ``: X-Amz-Date, else the HTTP Date header."""
+        amz_dates = by_name.get("x-amz-date")
+        if amz_dates:
+            amz_date = amz_dates[0].strip()
+            if _AMZ_DATE.fullmatch(amz_date) is None or not self._parses(amz_date):
+                raise _incomplete(
+                    f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
+                    "See http://en.wikipedia.org/wiki/ISO_8601"
+                )
+            return amz_date
+        http_dates = by_name.get("date")
+        if http_dates:
+            try:
+                moment = parsedate_to_datetime(http_dates[0])
+            except (TypeError, ValueError):
+                raise _incomplete(
+                    f"Date must be in RFC 1123 format. Got '{http_dates[0]}'."
+                ) from None
+            if moment.tzinfo is None:  # "-0000" means UTC with no further claim
+                moment = moment.replace(tzinfo=dt.UTC)
+            return _format_amz_date(moment)
+        raise _incomplete(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+        )
+
+    @staticmethod
+    def _parses(amz_date: str) -> bool:
+        try:
+            dt.datetime.strptime(amz_date, AMZ_DATE_FORMAT)
+        except ValueError:
+            return False
+        return True
+
+    def _check_clock_skew(self, amz_date: str) -> None:
+        signed_at = dt.datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=dt.UTC)
+        now = self._now()
+        earliest = now - self._max_skew
+        latest = now + self._max_skew
+        skew = _describe_skew(self._max_skew)
+        if signed_at < earliest:
+            raise _invalid(
+                f"Signature expired: {amz_date} is now earlier than {_format_amz_date(earliest)} "
+                f"({_format_amz_date(now)} - {skew})"
+            )
+        if signed_at > latest:
+            raise _invalid(
+                f"Signature not yet current: {amz_date} is still later than "
+                f"{_format_amz_date(latest)} ({_format_amz_date(now)} + {skew})"
+            )
+
+    def _signature(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        signed_pairs: list[tuple[str, str]],
+        body: bytes,
+        amz_date: str,
+        credentials: Credentials,
+        region: str,
+    ) -> str:
+        """Recompute the signature with botocore, exactly as the client's signer did."""
+        url = f"{_URL_BASE}{path}"
+        if query_string:
+            url = f"{url}?{query_string}"
+        request = AWSRequest(method=method, url=url, data=body)
+        for name, value in signed_pairs:
+            request.headers[name] = value  # HTTPHeaders appends: repeated headers are kept
+        request.context["timestamp"] = amz_date
+        signer = _SignedHeadersOnly(credentials, self._service, region)
+        canonical_request = signer.canonical_request(request)
+        string_to_sign = signer.string_to_sign(request, canonical_request)
+        signature: str = signer.signature(string_to_sign, request)
+        return signature

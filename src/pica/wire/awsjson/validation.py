@@ -1,0 +1,550 @@
+"""Model-driven validation of AWS JSON 1.1 request bodies, answered the way AWS answers.
+
+botocore checks only required members, Python types and *minimum* lengths/values before it
+sends a request (see the API reference, section 1.7); everything else — enums, maximum lengths
+and values, list sizes, patterns — is the server's job. The acm-pca service model states all of
+it, so the validator is derived from the model instead of being written by hand per operation.
+
+Validation runs on every request, so the model is walked once, when the validator is built: each
+shape becomes a closure that knows its own constraints and calls its members' closures. Checking
+a request is then a walk over the request body only, with no model lookups.
+
+Two failure classes mirror what an AWS (Coral) service does:
+
+* A body that cannot be read as the operation's input — wrong JSON types, undecodable base64,
+  numbers out of the Java range of the member — is a deserialization failure:
+  ``SerializationException``, raised at the first problem, because AWS never gets as far as
+  validating a value it could not deserialize.
+* Constraint violations are all collected and reported together as one ``ValidationException``
+  whose message has Coral's exact shape, e.g. ``1 validation error detected: Value 'X' at
+  'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [...]``.
+
+Checks that need more than one member (GeneralName's "exactly one of") are domain rules and do
+not belong here.
+"""
+
+from __future__ import annotations
+
+import binascii
+import functools
+import re
+import sys
+import unicodedata
+from collections.abc import Callable
+from typing import Any, Final
+
+from botocore.model import ServiceModel
+
+SERIALIZATION_EXCEPTION: Final = "SerializationException"
+VALIDATION_EXCEPTION: Final = "ValidationException"
+UNKNOWN_OPERATION_EXCEPTION: Final = "UnknownOperationException"
+
+# Coral lists every violation; a cap keeps a hostile request from producing a huge message
+# while the count in the header stays truthful.
+MAX_LISTED_VIOLATIONS: Final = 10
+
+# Java's value ranges: Coral deserializes into Java types, so larger numbers fail to deserialize.
+_INT_RANGE: Final = (-(2**31), 2**31 - 1)
+_LONG_RANGE: Final = (-(2**63), 2**63 - 1)
+
+# Values nested deeper than this are elided when rendered into a message, so rendering can
+# never recurse without bound on an adversarial body.
+_MAX_RENDER_DEPTH: Final = 4
+
+
+class RequestValidationError(Exception):
+    """A request body that AWS would refuse; ``code`` is the wire ``__type``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _ByteBuffer:
+    """Stands in for a decoded blob when a constraint message has to show its value.
+
+    Coral renders a blob member with Java's ``ByteBuffer.toString()``, never with its content;
+    doing the same keeps a 2 MiB certificate chain out of an error message.
+    """
+
+    __slots__ = ("length",)
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __str__(self) -> str:
+        return f"java.nio.HeapByteBuffer[pos=0 lim={self.length} cap={self.length}]"
+
+
+def _render_inner(value: object, depth: int) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        if depth >= _MAX_RENDER_DEPTH:
+            return "[...]"
+        return "[" + ", ".join(_render_inner(item, depth + 1) for item in value) + "]"
+    if isinstance(value, dict):
+        if depth >= _MAX_RENDER_DEPTH:
+            return "{...}"
+        items = (f"{key}={_render_inner(item, depth + 1)}" for key, item in value.items())
+        return "{" + ", ".join(items) + "}"
+    return str(value)
+
+
+def _render(value: object) -> str:
+    """Render a value the way Coral does in ``Value ... at '...'``: quoted, but ``null`` bare."""
+    if value is None:
+        return "null"
+    return f"'{_render_inner(value, 0)}'"
+
+
+class _Violations:
+    """Collects constraint violations during one validation and formats Coral's message."""
+
+    __slots__ = ("count", "listed")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.listed: list[str] = []
+
+    def add(self, value: object, path: str, constraint: str) -> None:
+        self.count += 1
+        if self.count <= MAX_LISTED_VIOLATIONS:
+            self.listed.append(
+                f"Value {_render(value)} at '{path}' failed to satisfy constraint: {constraint}"
+            )
+
+    def message(self) -> str:
+        noun = "error" if self.count == 1 else "errors"
+        return f"{self.count} validation {noun} detected: " + "; ".join(self.listed)
+
+
+# A compiled check receives a non-null value, the Coral path of that value ("" for the body
+# itself) and the collector. It raises RequestValidationError for deserialization failures.
+_Check = Callable[[object, str, _Violations], None]
+
+_NOT_NULL: Final = "Member must not be null"
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a structure or map"
+    return type(value).__name__
+
+
+def _type_error(path: str, value: object, expected: str) -> RequestValidationError:
+    return RequestValidationError(
+        SERIALIZATION_EXCEPTION,
+        f"Cannot deserialize '{path}': expected {expected}, found {_json_kind(value)}",
+    )
+
+
+def _body_error(value: object) -> RequestValidationError:
+    if isinstance(value, list):
+        message = "Start of list found where not expected"
+    else:
+        message = f"The request body must be a JSON object, found {_json_kind(value)}"
+    return RequestValidationError(SERIALIZATION_EXCEPTION, message)
+
+
+def _member_path(parent: str, member: str) -> str:
+    return member if not parent else f"{parent}.{member}"
+
+
+def _lower_camel(name: str) -> str:
+    """Coral names members in paths by their Java field names: PascalCase with a lowered head."""
+    return name[:1].lower() + name[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Java regular expressions -> Python `re`
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _unicode_category_ranges() -> dict[str, tuple[tuple[int, int], ...]]:
+    """Map each Unicode general category (``Lu``, ``Nd``, ...) to its code point ranges.
+
+    Python's ``re`` has no ``\\p{...}``; the ranges are computed once from ``unicodedata`` (one
+    pass over all code points, a fraction of a second) so that Java classes can be spelled out.
+    """
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    category = unicodedata.category
+    start = 0
+    current = category(chr(0))
+    for code_point in range(1, sys.maxunicode + 1):
+        this = category(chr(code_point))
+        if this != current:
+            ranges.setdefault(current, []).append((start, code_point - 1))
+            start, current = code_point, this
+    ranges.setdefault(current, []).append((start, sys.maxunicode))
+    return {name: tuple(spans) for name, spans in ranges.items()}
+
+
+@functools.cache
+def _category_class_body(name: str) -> str:
+    """The inside of a Python character class equivalent to Java's ``\\p{name}``.
+
+    ``name`` is a one-letter (``L``) or two-letter (``Lu``) general category, as used by the
+    model's TagKey / TagValue patterns.
+    """
+    table = _unicode_category_ranges()
+    spans = sorted(
+        span for cat, cat_spans in table.items() if cat.startswith(name) for span in cat_spans
+    )
+    if not spans:
+        raise ValueError(f"unsupported Unicode property in model pattern: \\p{{{name}}}")
+    merged: list[list[int]] = []
+    for low, high in spans:
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    parts = []
+    for low, high in merged:
+        parts.append(f"\\U{low:08x}" if low == high else f"\\U{low:08x}-\\U{high:08x}")
+    return "".join(parts)
+
+
+_PROPERTY = re.compile(r"\\([pP])(?:\{(?:Is)?([A-Za-z]{1,2})\}|([A-Za-z]))")
+
+
+def translate_java_pattern(pattern: str) -> str:
+    """Rewrite a Java regular expression from the model as an equivalent Python one.
+
+    The model's patterns are Java (Smithy) regexes. The differences that matter for it:
+    ``\\p{L}``-style Unicode properties, which Python lacks (spelled out as code point ranges),
+    and ``\\w``/``\\d``/``\\s``, which are ASCII in Java (handled by compiling with
+    ``re.ASCII``). Constructs that cannot be translated faithfully raise ValueError, so an
+    unexpected model change fails at start-up rather than validating wrongly.
+    """
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            match = _PROPERTY.match(pattern, index)
+            if match is not None:
+                body = _category_class_body(match.group(2) or match.group(3))
+                if match.group(1) == "p":
+                    out.append(body if in_class else f"[{body}]")
+                elif in_class:
+                    raise ValueError(f"negated property inside a class is unsupported: {pattern}")
+                else:
+                    out.append(f"[^{body}]")
+                index = match.end()
+                continue
+            out.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if char == "[":
+            if in_class:
+                raise ValueError(f"nested character classes are unsupported: {pattern}")
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+@functools.cache
+def compile_java_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a model pattern for use with ``fullmatch`` (Smithy patterns are anchored)."""
+    return re.compile(translate_java_pattern(pattern), re.ASCII)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compilation of shapes into checks
+# ---------------------------------------------------------------------------------------------
+
+
+def _length_checks(shape: Any) -> tuple[int | None, int | None]:
+    """The shape's min/max, with a zero minimum dropped because it can never be violated."""
+    low = shape.metadata.get("min")
+    high = shape.metadata.get("max")
+    return (low or None), high
+
+
+def _compile_string(shape: Any) -> _Check:
+    enum_values: list[str] = list(shape.metadata.get("enum") or ())
+    allowed = frozenset(enum_values) if enum_values else None
+    enum_constraint = "Member must satisfy enum value set: [" + ", ".join(enum_values) + "]"
+    min_length, max_length = _length_checks(shape)
+    min_constraint = f"Member must have length greater than or equal to {min_length}"
+    max_constraint = f"Member must have length less than or equal to {max_length}"
+    raw_pattern: str | None = shape.metadata.get("pattern")
+    regex = compile_java_pattern(raw_pattern) if raw_pattern else None
+    pattern_constraint = f"Member must satisfy regular expression pattern: {raw_pattern}"
+
+    def check_string(value: object, path: str, violations: _Violations) -> None:
+        if not isinstance(value, str):
+            raise _type_error(path, value, "a string")
+        if allowed is not None and value not in allowed:
+            violations.add(value, path, enum_constraint)
+        if min_length is not None and len(value) < min_length:
+            violations.add(value, path, min_constraint)
+        if max_length is not None and len(value) > max_length:
+            violations.add(value, path, max_constraint)
+        if regex is not None and regex.fullmatch(value) is None:
+            violations.add(value, path, pattern_constraint)
+
+    return check_string
+
+
+def _compile_integer(shape: Any, java_range: tuple[int, int], java_name: str) -> _Check:
+    low: int | None = shape.metadata.get("min")
+    high: int | None = shape.metadata.get("max")
+    low_constraint = f"Member must have value greater than or equal to {low}"
+    high_constraint = f"Member must have value less than or equal to {high}"
+    java_low, java_high = java_range
+
+    def check_integer(value: object, path: str, violations: _Violations) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise _type_error(path, value, f"an integer ({java_name})")
+        if not java_low <= value <= java_high:
+            raise RequestValidationError(
+                SERIALIZATION_EXCEPTION,
+                f"Cannot deserialize '{path}': numeric value ({value}) out of range of "
+                f"{java_name} ({java_low} - {java_high})",
+            )
+        if low is not None and value < low:
+            violations.add(value, path, low_constraint)
+        if high is not None and value > high:
+            violations.add(value, path, high_constraint)
+
+    return check_integer
+
+
+def _compile_float(shape: Any) -> _Check:
+    low: float | None = shape.metadata.get("min")
+    high: float | None = shape.metadata.get("max")
+
+    def check_float(value: object, path: str, violations: _Violations) -> None:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise _type_error(path, value, "a number")
+        if low is not None and value < low:
+            violations.add(value, path, f"Member must have value greater than or equal to {low}")
+        if high is not None and value > high:
+            violations.add(value, path, f"Member must have value less than or equal to {high}")
+
+    return check_float
+
+
+def _check_boolean(value: object, path: str, violations: _Violations) -> None:
+    if not isinstance(value, bool):
+        raise _type_error(path, value, "a boolean")
+
+
+def _check_timestamp(value: object, path: str, violations: _Violations) -> None:
+    # AWS JSON sends timestamps as epoch seconds; acm-pca has no timestamp inputs today.
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _type_error(path, value, "a timestamp (epoch seconds)")
+
+
+def _check_anything(value: object, path: str, violations: _Violations) -> None:
+    """Smithy documents are free-form JSON; there is nothing to check."""
+
+
+def _compile_blob(shape: Any) -> _Check:
+    min_length, max_length = _length_checks(shape)
+    min_constraint = f"Member must have length greater than or equal to {min_length}"
+    max_constraint = f"Member must have length less than or equal to {max_length}"
+
+    def check_blob(value: object, path: str, violations: _Violations) -> None:
+        if not isinstance(value, str):
+            raise _type_error(path, value, "a base64-encoded string")
+        try:
+            # strict_mode: standard alphabet only, correct padding, no whitespace — exactly
+            # what botocore produces.
+            decoded_length = len(binascii.a2b_base64(value, strict_mode=True))
+        except ValueError as exc:  # binascii.Error, or non-ASCII input
+            raise RequestValidationError(
+                SERIALIZATION_EXCEPTION,
+                f"Cannot deserialize '{path}': invalid base64 data ({exc})",
+            ) from None
+        if min_length is not None and decoded_length < min_length:
+            violations.add(_ByteBuffer(decoded_length), path, min_constraint)
+        if max_length is not None and decoded_length > max_length:
+            violations.add(_ByteBuffer(decoded_length), path, max_constraint)
+
+    return check_blob
+
+
+class _Compiler:
+    """Turns shapes into checks, once per shape name (shapes are shared between operations)."""
+
+    def __init__(self) -> None:
+        self._checks: dict[str, _Check] = {}
+
+    def compile(self, shape: Any) -> _Check:
+        cached = self._checks.get(shape.name)
+        if cached is not None:
+            return cached
+        # A recursive shape refers to itself before its check exists; route such references
+        # through a trampoline that is bound once compilation finishes.
+        slot: list[_Check] = []
+
+        def trampoline(value: object, path: str, violations: _Violations) -> None:
+            slot[0](value, path, violations)
+
+        self._checks[shape.name] = trampoline
+        check = self._build(shape)
+        slot.append(check)
+        self._checks[shape.name] = check
+        return check
+
+    def _build(self, shape: Any) -> _Check:
+        type_name: str = shape.type_name
+        if type_name == "structure":
+            return self._structure(shape)
+        if type_name == "list":
+            return self._list(shape)
+        if type_name == "map":
+            return self._map(shape)
+        if type_name == "string":
+            return _compile_string(shape)
+        if type_name in ("integer", "short", "byte"):
+            return _compile_integer(shape, _INT_RANGE, "int")
+        if type_name == "long":
+            return _compile_integer(shape, _LONG_RANGE, "long")
+        if type_name in ("float", "double"):
+            return _compile_float(shape)
+        if type_name == "boolean":
+            return _check_boolean
+        if type_name == "blob":
+            return _compile_blob(shape)
+        if type_name == "timestamp":
+            return _check_timestamp
+        if type_name == "document":
+            return _check_anything
+        raise ValueError(f"shape {shape.name} has a type the validator does not know: {type_name}")
+
+    def _structure(self, shape: Any) -> _Check:
+        required = set(shape.required_members)
+        members = tuple(
+            (name, _lower_camel(name), name in required, self.compile(member))
+            for name, member in shape.members.items()
+        )
+
+        def check_structure(value: object, path: str, violations: _Violations) -> None:
+            if not isinstance(value, dict):
+                raise _type_error(path, value, "a structure")
+            for name, field, is_required, check in members:
+                item = value.get(name)
+                # JSON null is "absent", as botocore and Coral both treat it.
+                if item is None:
+                    if is_required:
+                        violations.add(None, _member_path(path, field), _NOT_NULL)
+                    continue
+                check(item, _member_path(path, field), violations)
+
+        return check_structure
+
+    def _list(self, shape: Any) -> _Check:
+        check_member = self.compile(shape.member)
+        min_size, max_size = _length_checks(shape)
+        min_constraint = f"Member must have length greater than or equal to {min_size}"
+        max_constraint = f"Member must have length less than or equal to {max_size}"
+
+        def check_list(value: object, path: str, violations: _Violations) -> None:
+            if not isinstance(value, list):
+                raise _type_error(path, value, "a list")
+            if min_size is not None and len(value) < min_size:
+                violations.add(value, path, min_constraint)
+            if max_size is not None and len(value) > max_size:
+                violations.add(value, path, max_constraint)
+            for position, item in enumerate(value, 1):
+                item_path = f"{path}.{position}.member"
+                if item is None:
+                    violations.add(None, item_path, _NOT_NULL)
+                else:
+                    check_member(item, item_path, violations)
+
+        return check_list
+
+    def _map(self, shape: Any) -> _Check:
+        check_key = self.compile(shape.key)
+        check_value = self.compile(shape.value)
+        min_size, max_size = _length_checks(shape)
+
+        def check_map(value: object, path: str, violations: _Violations) -> None:
+            if not isinstance(value, dict):
+                raise _type_error(path, value, "a map")
+            if min_size is not None and len(value) < min_size:
+                violations.add(
+                    value, path, f"Member must have length greater than or equal to {min_size}"
+                )
+            if max_size is not None and len(value) > max_size:
+                violations.add(
+                    value, path, f"Member must have length less than or equal to {max_size}"
+                )
+            for key, item in value.items():
+                check_key(key, f"{path}.{key}.key", violations)
+                if item is None:
+                    violations.add(None, f"{path}.{key}.value", _NOT_NULL)
+                else:
+                    check_value(item, f"{path}.{key}.value", violations)
+
+        return check_map
+
+
+def _check_empty_input(value: object, path: str, violations: _Violations) -> None:
+    """Operations without an input shape accept any object (members are ignored)."""
+
+
+class RequestValidator:
+    """Validates decoded request bodies against the service model, one check tree per operation.
+
+    Build it once at start-up (building walks the whole model and compiles its patterns) and
+    share it: ``validate`` keeps no state between calls.
+    """
+
+    def __init__(self, service_model: ServiceModel) -> None:
+        compiler = _Compiler()
+        operations: dict[str, _Check] = {}
+        for name in service_model.operation_names:
+            input_shape = service_model.operation_model(name).input_shape
+            operations[name] = (
+                _check_empty_input if input_shape is None else compiler.compile(input_shape)
+            )
+        self._operations = operations
+
+    @property
+    def operation_names(self) -> frozenset[str]:
+        """The operations this validator has a check tree for."""
+        return frozenset(self._operations)
+
+    def validate(self, operation_name: str, params: object) -> None:
+        """Raise RequestValidationError unless ``params`` is a valid input for the operation.
+
+        ``params`` is the JSON-decoded request body. Members the model does not know are
+        ignored, as AWS ignores them.
+        """
+        check = self._operations.get(operation_name)
+        if check is None:
+            raise RequestValidationError(
+                UNKNOWN_OPERATION_EXCEPTION, f"Unknown operation: {operation_name}"
+            )
+        if not isinstance(params, dict):
+            raise _body_error(params)
+        violations = _Violations()
+        check(params, "", violations)
+        if violations.count:
+            raise RequestValidationError(VALIDATION_EXCEPTION, violations.message())
