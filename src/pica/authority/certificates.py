@@ -175,8 +175,10 @@ class CertificateService:
                 window = validity.ValidityWindow(ca.not_before, window.not_after)
             if template.is_ca:
                 _check_ca_template(ca, template)
+        # AWS does not check the validity of root CA certificates, short-lived mode included.
         if (
             ca.usage_mode is UsageMode.SHORT_LIVED_CERTIFICATE
+            and not template.self_signed
             and window.not_after - max(window.not_before, now) > SHORT_LIVED_MAX
         ):
             raise InvalidArgs(
