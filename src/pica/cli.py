@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pica import __version__
+from pica.adapters.keystore.kek_file import KeyStoreError
 from pica.errors import PicaError
 from pica.settings import (
     DEFAULT_DATA_DIR,
@@ -192,6 +193,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"database at {settings.resolved_database_url} is up to date")
             return 0
         return _manage(args, settings)
-    except (SettingsError, PicaError) as exc:
+    except (SettingsError, PicaError, KeyStoreError) as exc:
         print(f"pica: {exc}", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ from pica.authority.ports import Clock, KeyStore, Store, Transaction
 from pica.errors import (
     Conflict,
     InvalidArgs,
+    InvalidNextToken,
     InvalidState,
     LimitExceeded,
     NotFound,
@@ -447,7 +448,10 @@ class CertificateAuthorityService:
         self, caller: Caller, arn: str, max_results: int | None, next_token: str | None
     ) -> TagPage:
         now = self._clock.now()
-        start = int(decode_token(f"tags:{arn}", next_token) or 0)
+        position = decode_token(f"tags:{arn}", next_token) or "0"
+        if not position.isdigit():
+            raise InvalidNextToken("The NextToken is not valid.")
+        start = int(position)
         with self._store.transaction() as tx:
             load_ca(tx, caller, arn, now)
             tags = tx.get_tags(arn)

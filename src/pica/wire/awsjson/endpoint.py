@@ -126,7 +126,9 @@ class AwsJsonEndpoint:
 
         try:
             params = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:
+            # JSONDecodeError and UnicodeDecodeError are ValueErrors, and so is an integer
+            # literal beyond Python's digit limit; absurd nesting hits the recursion limit.
             return error_response(
                 400,
                 "SerializationException",

@@ -1,0 +1,1 @@
+"""Adapters: the outside world (databases, key stores, object stores) behind the domain's ports."""

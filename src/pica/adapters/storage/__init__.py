@@ -1,0 +1,1 @@
+"""Storage adapter: the `Store` port on SQLAlchemy Core, for SQLite (embedded) and PostgreSQL."""

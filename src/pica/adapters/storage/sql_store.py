@@ -1,0 +1,530 @@
+"""`SqlStore`: the `Store` port on SQLAlchemy Core, for SQLite (embedded default) and PostgreSQL.
+
+URLs: `sqlite:////abs/path/pica.db` (a file; in-memory databases are refused because every
+pooled connection would see a different one) and `postgresql+psycopg://user@host:5432/dbname`
+(a bare `postgresql://` means the same: psycopg 3 is the driver pica depends on).
+
+Transactions: one `engine.begin()` per `transaction()` block, so one commit per request.
+- SQLite: the driver's own transaction handling is switched off and the store emits
+  `BEGIN IMMEDIATE`, which takes the write lock up front. Writers from several processes then
+  queue on `busy_timeout` instead of failing with SQLITE_BUSY when a read lock cannot be upgraded.
+  WAL with `synchronous=NORMAL`: a committed transaction survives a killed process; only a power
+  loss can lose the last few commits. `transaction(read_only=True)` emits `BEGIN DEFERRED`, so
+  readers (OCSP, Describe*) run alongside a writer under WAL.
+- PostgreSQL: READ COMMITTED; `get_ca(for_update=True)` is `SELECT ... FOR UPDATE`.
+
+Conflicts never poison the transaction: single-row inserts are `INSERT ... ON CONFLICT DO
+NOTHING` plus a row count check, and `put_tags` runs in a SAVEPOINT; so after `Conflict` the
+caller may go on (retry with another serial, re-read a token) and still commit.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (
+    Engine,
+    Executable,
+    Row,
+    Table,
+    create_engine,
+    delete,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from pica.adapters.storage import documents, tables
+from pica.adapters.storage.tables import (
+    access_keys,
+    accounts,
+    certificate_authorities,
+    certificates,
+    idempotency_tokens,
+    serial_from_text,
+    serial_to_text,
+)
+from pica.authority.model import (
+    AccessKey,
+    Account,
+    CaStatus,
+    CaType,
+    CertificateAuthority,
+    FailureReason,
+    IssuedCertificate,
+    KeyStorageSecurityStandard,
+    RevocationReason,
+    SealedKey,
+    Tag,
+    UsageMode,
+)
+from pica.errors import ConcurrentModification, Conflict
+
+if TYPE_CHECKING:
+    from pica.authority.ports import Store, Transaction
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+# An idempotency record is live for this long (age < window, as the domain reads it); once its
+# age reaches the window a new result may replace it.
+IDEMPOTENCY_WINDOW = timedelta(minutes=5)
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+E = TypeVar("E", bound=enum.Enum)
+
+# pg_advisory_xact_lock key serialising `migrate()` across processes ("pica" + 1).
+_MIGRATION_LOCK_KEY = 0x7069_6361_0000_0001
+
+# Execution option carried from `transaction(read_only=True)` to the SQLite `begin` hook.
+_READ_ONLY = "pica_read_only"
+
+# sqlite3 extended result codes of a violated PRIMARY KEY / UNIQUE constraint.
+_SQLITE_UNIQUE_CODES = frozenset({1555, 2067})
+
+
+class SqlStore:
+    """The `Store` port on one SQLAlchemy engine; cheap to share, one per process."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+                raise ValueError(f"SqlStore needs a SQLite file (sqlite:////path/pica.db): {url}")
+            self._engine = create_engine(parsed)
+            event.listen(self._engine, "connect", _configure_sqlite_connection)
+            event.listen(self._engine, "begin", _begin_sqlite_transaction)
+        elif self.dialect == "postgresql":
+            if parsed.drivername == "postgresql":
+                # psycopg 3 is the driver pica ships with; the bare scheme means psycopg2.
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            self._engine = create_engine(parsed)
+        else:
+            raise ValueError(f"unsupported database {parsed.drivername!r} (sqlite or postgresql)")
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (a no-op when it is already there).
+
+        Runs in one transaction, so a failed migration leaves nothing behind. Several processes
+        may call it at once: PostgreSQL serialises them on an advisory lock, SQLite on the write
+        lock `BEGIN IMMEDIATE` takes; the later ones then find the schema current.
+        """
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self._engine.begin() as connection:
+            if self.dialect == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        """Close every pooled connection (at shutdown, and in tests)."""
+        self._engine.dispose()
+
+    @contextmanager
+    def transaction(self, *, read_only: bool = False) -> Iterator[SqlTransaction]:
+        """Begin; commit when the block exits normally, roll back when it raises.
+
+        `read_only=True` promises no writes (they raise `RuntimeError`); on SQLite the
+        transaction then does not take the write lock.
+        """
+        with self._engine.connect() as connection:
+            if read_only:
+                connection.execution_options(**{_READ_ONLY: True})
+            with connection.begin():
+                yield SqlTransaction(connection, self.dialect, read_only=read_only)
+
+
+def _configure_sqlite_connection(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
+    connection = cast(sqlite3.Connection, dbapi_connection)
+    # Let the `begin` hook emit BEGIN itself (the driver would emit a plain, deferred BEGIN).
+    connection.isolation_level = None
+    cursor = connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        _enable_wal(cursor)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the database file to WAL (a persistent setting: a no-op once done).
+
+    The switch needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without the
+    busy handler, when waiting could deadlock (several processes opening a new file together);
+    so retry here until one of them has switched it or the busy timeout has passed.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            (mode,) = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+            break
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+    if str(mode).lower() != "wal":
+        raise RuntimeError(f"SQLite refused WAL mode (got {mode!r}); pica needs it")
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    read_only = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    original = error.orig
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return getattr(original, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
+
+
+class SqlTransaction:
+    """One unit of work on one connection; implements the `Transaction` port."""
+
+    def __init__(self, connection: Connection, dialect: str, *, read_only: bool = False) -> None:
+        self._connection = connection
+        self._dialect = dialect
+        self._read_only = read_only
+
+    # --- accounts and access keys ------------------------------------------------------------
+
+    def insert_account(self, account: Account) -> None:
+        values = {"account_id": account.account_id, "created_at": account.created_at}
+        self._insert_unique(accounts, values, f"account {account.account_id}")
+
+    def get_account(self, account_id: str) -> Account | None:
+        row = self._one(select(accounts).where(accounts.c.account_id == account_id))
+        return None if row is None else Account(row.account_id, row.created_at)
+
+    def list_accounts(self) -> list[Account]:
+        rows = self._all(select(accounts).order_by(accounts.c.account_id))
+        return [Account(row.account_id, row.created_at) for row in rows]
+
+    def insert_access_key(self, key: AccessKey, sealed_secret: SealedKey) -> None:
+        values = {
+            "access_key_id": key.access_key_id,
+            "account_id": key.account_id,
+            "created_at": key.created_at,
+            "secret_key_ref": sealed_secret.key_ref,
+            "secret_ciphertext": sealed_secret.ciphertext,
+        }
+        self._insert_unique(access_keys, values, f"access key {key.access_key_id}")
+
+    def get_access_key(self, access_key_id: str) -> tuple[AccessKey, SealedKey] | None:
+        query = select(access_keys).where(access_keys.c.access_key_id == access_key_id)
+        row = self._one(query)
+        if row is None:
+            return None
+        sealed = SealedKey(row.secret_key_ref, bytes(row.secret_ciphertext))
+        return _access_key(row), sealed
+
+    def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]:
+        query = select(access_keys).order_by(
+            access_keys.c.account_id, access_keys.c.created_at, access_keys.c.access_key_id
+        )
+        if account_id is not None:
+            query = query.where(access_keys.c.account_id == account_id)
+        return [_access_key(row) for row in self._all(query)]
+
+    def delete_access_key(self, access_key_id: str) -> bool:
+        self._writable()
+        statement = delete(access_keys).where(access_keys.c.access_key_id == access_key_id)
+        return self._connection.execute(statement).rowcount > 0
+
+    # --- certificate authorities --------------------------------------------------------------
+
+    def insert_ca(self, ca: CertificateAuthority) -> None:
+        self._insert_unique(certificate_authorities, _ca_values(ca), f"CA {ca.arn}")
+
+    def get_ca(self, arn: str, *, for_update: bool = False) -> CertificateAuthority | None:
+        query = select(certificate_authorities).where(certificate_authorities.c.arn == arn)
+        if for_update:
+            self._writable()
+            # PostgreSQL locks the row; SQLite renders nothing (BEGIN IMMEDIATE already holds
+            # the database's write lock, which serialises every writer).
+            query = query.with_for_update()
+        row = self._one(query)
+        return None if row is None else _ca(row)
+
+    def update_ca(self, ca: CertificateAuthority) -> None:
+        self._writable()
+        values = _ca_values(ca)
+        del values["arn"]
+        statement = (
+            update(certificate_authorities)
+            .where(
+                certificate_authorities.c.arn == ca.arn,
+                certificate_authorities.c.version == ca.version - 1,
+            )
+            .values(values)
+        )
+        if self._connection.execute(statement).rowcount != 1:
+            raise ConcurrentModification(
+                f"CA {ca.arn} changed (or vanished) since version {ca.version - 1} was read"
+            )
+
+    def list_cas(
+        self, account_id: str, *, limit: int, after_arn: str | None = None
+    ) -> list[CertificateAuthority]:
+        table = certificate_authorities
+        query = select(table).where(table.c.account_id == account_id)
+        if after_arn is not None:
+            query = query.where(table.c.arn > after_arn)
+        query = query.order_by(table.c.arn).limit(limit)
+        return [_ca(row) for row in self._all(query)]
+
+    def count_cas(self, account_id: str) -> int:
+        table = certificate_authorities
+        query = select(func.count()).select_from(table).where(table.c.account_id == account_id)
+        return int(self._connection.execute(query).scalar_one())
+
+    def delete_ca(self, arn: str) -> None:
+        self._writable()
+        # Children first: the foreign keys are enforced on both engines.
+        self._connection.execute(delete(certificates).where(certificates.c.ca_arn == arn))
+        self._connection.execute(delete(tables.tags).where(tables.tags.c.ca_arn == arn))
+        table = certificate_authorities
+        self._connection.execute(delete(table).where(table.c.arn == arn))
+
+    def list_cas_due_for_purge(self, now: datetime, limit: int) -> list[str]:
+        table = certificate_authorities
+        query = (
+            select(table.c.arn)
+            .where(table.c.status == CaStatus.DELETED.value, table.c.restorable_until <= now)
+            .order_by(table.c.restorable_until, table.c.arn)
+            .limit(limit)
+        )
+        return list(self._connection.execute(query).scalars())
+
+    # --- issued certificates ------------------------------------------------------------------
+
+    def insert_certificate(self, cert: IssuedCertificate) -> None:
+        values = {
+            "ca_arn": cert.ca_arn,
+            "serial": serial_to_text(cert.serial),
+            "certificate_der": cert.certificate_der,
+            "not_before": cert.not_before,
+            "not_after": cert.not_after,
+            "issued_at": cert.issued_at,
+            "template_arn": cert.template_arn,
+            "revoked_at": cert.revoked_at,
+            "revocation_reason": _value(cert.revocation_reason),
+        }
+        self._insert_unique(certificates, values, f"certificate {cert.arn}")
+
+    def get_certificate(self, ca_arn: str, serial: int) -> IssuedCertificate | None:
+        query = select(certificates).where(
+            certificates.c.ca_arn == ca_arn, certificates.c.serial == serial_to_text(serial)
+        )
+        row = self._one(query)
+        if row is None:
+            return None
+        return IssuedCertificate(
+            ca_arn=row.ca_arn,
+            serial=serial_from_text(row.serial),
+            certificate_der=bytes(row.certificate_der),
+            not_before=row.not_before,
+            not_after=row.not_after,
+            issued_at=row.issued_at,
+            template_arn=row.template_arn,
+            revoked_at=row.revoked_at,
+            revocation_reason=_enum(RevocationReason, row.revocation_reason),
+        )
+
+    # --- idempotency tokens -------------------------------------------------------------------
+
+    def get_idempotent_result(self, scope: str, token: str) -> tuple[str, datetime] | None:
+        table = idempotency_tokens
+        query = select(table.c.result, table.c.created_at).where(
+            table.c.scope == scope, table.c.token == token
+        )
+        row = self._one(query)
+        return None if row is None else (row.result, row.created_at)
+
+    def put_idempotent_result(self, scope: str, token: str, result: str, at: datetime) -> None:
+        """Record `result`; replace a record only if it is at least 5 minutes older than `at`.
+
+        Both steps are race-safe: the insert is ON CONFLICT DO NOTHING, and the replacement
+        re-checks the age in its WHERE clause, so of two racing callers exactly one wins.
+        """
+        self._writable()
+        table = idempotency_tokens
+        values = {"scope": scope, "token": token, "result": result, "created_at": at}
+        if self._insert_or_ignore(table, values) == 1:
+            return
+        statement = (
+            update(table)
+            .where(
+                table.c.scope == scope,
+                table.c.token == token,
+                table.c.created_at <= at - IDEMPOTENCY_WINDOW,
+            )
+            .values(result=result, created_at=at)
+        )
+        if self._connection.execute(statement).rowcount != 1:
+            raise Conflict(f"idempotency token {token!r} is already in use for {scope}")
+
+    # --- tags ---------------------------------------------------------------------------------
+
+    def get_tags(self, ca_arn: str) -> list[Tag]:
+        query = select(tables.tags.c.key, tables.tags.c.value).where(tables.tags.c.ca_arn == ca_arn)
+        rows = self._all(query.order_by(tables.tags.c.position))
+        return [Tag(row.key, row.value) for row in rows]
+
+    def put_tags(self, ca_arn: str, tags: list[Tag]) -> None:
+        self._writable()
+        keys = [tag.key for tag in tags]
+        if len(set(keys)) != len(keys):
+            raise Conflict(f"duplicate tag keys for {ca_arn}")
+        rows = [
+            {"ca_arn": ca_arn, "position": position, "key": tag.key, "value": tag.value}
+            for position, tag in enumerate(tags)
+        ]
+        try:
+            # A concurrent put_tags on PostgreSQL can collide on (ca_arn, key); the savepoint
+            # keeps this transaction usable when it does.
+            with self._connection.begin_nested():
+                self._connection.execute(delete(tables.tags).where(tables.tags.c.ca_arn == ca_arn))
+                if rows:
+                    self._connection.execute(tables.tags.insert(), rows)
+        except IntegrityError as error:
+            if _is_unique_violation(error):
+                raise Conflict(f"tags of {ca_arn} changed concurrently") from error
+            raise
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _writable(self) -> None:
+        if self._read_only:
+            raise RuntimeError("write attempted in a read-only transaction")
+
+    def _one(self, query: Executable) -> Row[Any] | None:
+        return self._connection.execute(query).one_or_none()
+
+    def _all(self, query: Executable) -> Sequence[Row[Any]]:
+        return self._connection.execute(query).all()
+
+    def _insert_unique(self, table: Table, values: Mapping[str, object], what: str) -> None:
+        self._writable()
+        if self._insert_or_ignore(table, values) != 1:
+            raise Conflict(f"{what} already exists")
+
+    def _insert_or_ignore(self, table: Table, values: Mapping[str, object]) -> int:
+        """Insert one row unless it would violate a unique constraint; the rows inserted."""
+        statement: Executable
+        if self._dialect == "postgresql":
+            statement = postgresql.insert(table).values(values).on_conflict_do_nothing()
+        else:
+            statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
+        # Without preserve_rowcount SQLAlchemy does not keep an INSERT's row count.
+        return self._connection.execute(
+            statement.execution_options(preserve_rowcount=True)
+        ).rowcount
+
+
+def _value(member: Any) -> str | None:
+    return None if member is None else str(member.value)
+
+
+def _enum(cls: type[E], value: str | None) -> E | None:
+    return None if value is None else cls(value)
+
+
+def _access_key(row: Row[Any]) -> AccessKey:
+    return AccessKey(
+        access_key_id=row.access_key_id, account_id=row.account_id, created_at=row.created_at
+    )
+
+
+def _ca_values(ca: CertificateAuthority) -> dict[str, object]:
+    return {
+        "arn": ca.arn,
+        "account_id": ca.account_id,
+        "type": ca.type.value,
+        "status": ca.status.value,
+        "configuration": documents.dump_ca_configuration(ca.configuration),
+        "revocation_configuration": documents.dump_revocation_configuration(
+            ca.revocation_configuration
+        ),
+        "usage_mode": ca.usage_mode.value,
+        "key_storage_security_standard": ca.key_storage_security_standard.value,
+        "created_at": ca.created_at,
+        "last_state_change_at": ca.last_state_change_at,
+        "private_key_ref": None if ca.sealed_key is None else ca.sealed_key.key_ref,
+        "private_key_ciphertext": None if ca.sealed_key is None else ca.sealed_key.ciphertext,
+        "csr_pem": ca.csr_pem,
+        "certificate_pem": ca.certificate_pem,
+        "certificate_chain_pem": ca.certificate_chain_pem,
+        "serial": None if ca.serial is None else serial_to_text(ca.serial),
+        "not_before": ca.not_before,
+        "not_after": ca.not_after,
+        "failure_reason": _value(ca.failure_reason),
+        "restorable_until": ca.restorable_until,
+        "status_before_deletion": _value(ca.status_before_deletion),
+        "version": ca.version,
+    }
+
+
+def _ca(row: Row[Any]) -> CertificateAuthority:
+    sealed_key = None
+    if row.private_key_ref is not None:
+        sealed_key = SealedKey(row.private_key_ref, bytes(row.private_key_ciphertext))
+    return CertificateAuthority(
+        arn=row.arn,
+        account_id=row.account_id,
+        type=CaType(row.type),
+        status=CaStatus(row.status),
+        configuration=documents.load_ca_configuration(row.configuration),
+        revocation_configuration=documents.load_revocation_configuration(
+            row.revocation_configuration
+        ),
+        usage_mode=UsageMode(row.usage_mode),
+        key_storage_security_standard=KeyStorageSecurityStandard(row.key_storage_security_standard),
+        created_at=row.created_at,
+        last_state_change_at=row.last_state_change_at,
+        sealed_key=sealed_key,
+        csr_pem=row.csr_pem,
+        certificate_pem=row.certificate_pem,
+        certificate_chain_pem=row.certificate_chain_pem,
+        serial=None if row.serial is None else serial_from_text(row.serial),
+        not_before=row.not_before,
+        not_after=row.not_after,
+        failure_reason=_enum(FailureReason, row.failure_reason),
+        restorable_until=row.restorable_until,
+        status_before_deletion=_enum(CaStatus, row.status_before_deletion),
+        version=row.version,
+    )
+
+
+if TYPE_CHECKING:
+    # mypy proves the adapter satisfies the ports (tests are not type-checked).
+    def _store_conforms(store: SqlStore) -> Store:
+        return store
+
+    def _transaction_conforms(transaction: SqlTransaction) -> Transaction:
+        return transaction

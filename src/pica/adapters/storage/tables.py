@@ -1,0 +1,162 @@
+"""The relational schema, as SQLAlchemy Core tables (the source the migrations must match).
+
+Conventions, and why:
+- Timestamps are `UtcDateTime`: SQLite has no time zones, so every value is stored as UTC and
+  handed back timezone-aware, whatever the engine.
+- Serial numbers are lower-case hex TEXT without leading zeros: RFC 5280 serials reach 160 bits,
+  more than any SQL integer, and a canonical spelling keeps (ca_arn, serial) unique by constraint.
+- Configuration documents are JSON TEXT (see `documents.py`): they are read and written whole,
+  never queried by member.
+- Secrets are sealed by the key store before they reach a row: `*_key_ref` + `*_ciphertext`.
+- Constraint names come from a naming convention so later migrations can name them on every
+  engine (SQLite's batch mode needs names to drop or alter a constraint).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every engine; naive datetimes are refused on the way in."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the store only takes aware UTC times")
+        value = value.astimezone(UTC)
+        # SQLite's DATETIME would silently drop the offset; store the UTC wall time instead.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String, primary_key=True),
+    Column("account_id", String, ForeignKey("accounts.account_id"), nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("secret_key_ref", String, nullable=False),
+    Column("secret_ciphertext", LargeBinary, nullable=False),
+)
+
+certificate_authorities = Table(
+    "certificate_authorities",
+    metadata,
+    Column("arn", String, primary_key=True),
+    Column("account_id", String, nullable=False),
+    Column("type", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("configuration", Text, nullable=False),
+    Column("revocation_configuration", Text, nullable=False),
+    Column("usage_mode", String, nullable=False),
+    Column("key_storage_security_standard", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_state_change_at", UtcDateTime, nullable=False),
+    Column("private_key_ref", String, nullable=True),
+    Column("private_key_ciphertext", LargeBinary, nullable=True),
+    Column("csr_pem", Text, nullable=True),
+    Column("certificate_pem", Text, nullable=True),
+    Column("certificate_chain_pem", Text, nullable=True),
+    Column("serial", String, nullable=True),
+    Column("not_before", UtcDateTime, nullable=True),
+    Column("not_after", UtcDateTime, nullable=True),
+    Column("failure_reason", String, nullable=True),
+    Column("restorable_until", UtcDateTime, nullable=True),
+    Column("status_before_deletion", String, nullable=True),
+    Column("version", Integer, nullable=False),
+    # ListCertificateAuthorities: one account's CAs in ARN order.
+    Index(None, "account_id", "arn"),
+    # The purge sweep: DELETED CAs whose restore window has closed.
+    Index(None, "status", "restorable_until"),
+)
+
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("ca_arn", String, ForeignKey("certificate_authorities.arn"), nullable=False),
+    Column("serial", String, nullable=False),
+    Column("certificate_der", LargeBinary, nullable=False),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("not_after", UtcDateTime, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("template_arn", String, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("revocation_reason", String, nullable=True),
+    # The uniqueness a random serial relies on, and the index every lookup uses.
+    PrimaryKeyConstraint("ca_arn", "serial"),
+)
+
+idempotency_tokens = Table(
+    "idempotency_tokens",
+    metadata,
+    Column("scope", String, nullable=False),
+    Column("token", String, nullable=False),
+    Column("result", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("scope", "token"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("ca_arn", String, ForeignKey("certificate_authorities.arn"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("key", String, nullable=False),
+    Column("value", String, nullable=True),
+    PrimaryKeyConstraint("ca_arn", "position"),
+    UniqueConstraint("ca_arn", "key"),
+)
+
+
+def serial_to_text(serial: int) -> str:
+    """The one stored spelling of a serial number: lower-case hex, no leading zeros."""
+    return format(serial, "x")
+
+
+def serial_from_text(text: str) -> int:
+    return int(text, 16)
