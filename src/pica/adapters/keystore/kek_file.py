@@ -92,7 +92,10 @@ class FileKeyStore:
                     f"the KEK file {path} is readable or writable by group or others "
                     f"(mode {stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}"
                 )
-            text = file.read()
+            try:
+                text = file.read()
+            except UnicodeDecodeError as error:
+                raise KeyStoreError(f"the KEK file {path} is not a text file") from error
         keys: dict[str, bytes] = {}
         current = None
         for number, line in enumerate(text.splitlines(), start=1):

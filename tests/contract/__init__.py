@@ -1,0 +1,1 @@
+"""Contract tests: each port's suite run against every adapter that implements it."""

@@ -1,0 +1,709 @@
+"""The `Store` port's contract, run on every storage engine (SQLite file, PostgreSQL).
+
+Whatever the engine: uniqueness is enforced by the database and surfaces as `Conflict` without
+poisoning the transaction, the optimistic lock on CAs holds, times come back aware UTC, serial
+numbers of any size round-trip, and a block that raises leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.exc import StatementError
+
+from pica.adapters.storage.sql_store import SqlStore
+from pica.adapters.storage.tables import metadata
+from pica.authority.model import (
+    AccessDescription,
+    AccessKey,
+    AccessMethod,
+    AccessMethodType,
+    Account,
+    CaConfiguration,
+    CaStatus,
+    CaType,
+    CertificateAuthority,
+    CrlConfiguration,
+    CrlType,
+    CsrExtensions,
+    CustomAttribute,
+    EdiPartyName,
+    FailureReason,
+    GeneralName,
+    IssuedCertificate,
+    KeyAlgorithm,
+    KeyStorageSecurityStandard,
+    KeyUsageFlags,
+    OcspConfiguration,
+    OtherName,
+    RevocationConfiguration,
+    RevocationReason,
+    S3ObjectAcl,
+    SealedKey,
+    SigningAlgorithm,
+    Subject,
+    Tag,
+    UsageMode,
+)
+from pica.errors import ConcurrentModification, Conflict
+
+T0 = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
+ACCOUNT = "111122223333"
+OTHER_ACCOUNT = "444455556666"
+SERIAL_160 = (1 << 159) | 0x0123456789ABCDEF0123  # 160-bit: the RFC 5280 maximum size
+TEMPLATE = "arn:aws:acm-pca:::template/EndEntityCertificate/V1"
+
+
+def ca_arn(account: str, suffix: str) -> str:
+    return f"arn:aws:acm-pca:us-east-1:{account}:certificate-authority/{suffix}"
+
+
+CA_ARN = ca_arn(ACCOUNT, "11111111-2222-3333-4444-555555555555")
+
+
+def full_configuration() -> CaConfiguration:
+    """A CaConfiguration with every member set, nested ones included."""
+    name = Subject(
+        country="DE",
+        organization="Example",
+        organizational_unit="PKI",
+        distinguished_name_qualifier="dnq",
+        state="Berlin",
+        common_name="Example Root",
+        serial_number="42",
+        locality="Berlin",
+        title="CA",
+        surname="Doe",
+        given_name="Jane",
+        initials="JD",
+        pseudonym="jd",
+        generation_qualifier="III",
+    )
+    return CaConfiguration(
+        key_algorithm=KeyAlgorithm.EC_secp384r1,
+        signing_algorithm=SigningAlgorithm.SHA384WITHECDSA,
+        subject=name,
+        csr_extensions=CsrExtensions(
+            key_usage=KeyUsageFlags(
+                digital_signature=True,
+                non_repudiation=True,
+                key_encipherment=True,
+                data_encipherment=True,
+                key_agreement=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=True,
+                decipher_only=True,
+            ),
+            subject_information_access=(
+                AccessDescription(
+                    AccessMethod(access_method_type=AccessMethodType.CA_REPOSITORY),
+                    GeneralName(uniform_resource_identifier="http://example.test/ca"),
+                ),
+                AccessDescription(
+                    AccessMethod(custom_object_identifier="1.3.6.1.5.5.7.48.13"),
+                    GeneralName(other_name=OtherName("1.2.3.4", "value")),
+                ),
+                AccessDescription(
+                    AccessMethod(access_method_type=AccessMethodType.RESOURCE_PKI_NOTIFY),
+                    GeneralName(
+                        directory_name=Subject(
+                            common_name="dir",
+                            custom_attributes=(CustomAttribute("2.5.4.3", "x"),),
+                        )
+                    ),
+                ),
+                AccessDescription(
+                    AccessMethod(access_method_type=AccessMethodType.RESOURCE_PKI_MANIFEST),
+                    GeneralName(edi_party_name=EdiPartyName("party", name_assigner="assigner")),
+                ),
+                AccessDescription(AccessMethod(), GeneralName(rfc822_name="pki@example.test")),
+                AccessDescription(AccessMethod(), GeneralName(dns_name="ca.example.test")),
+                AccessDescription(AccessMethod(), GeneralName(ip_address="192.0.2.1")),
+                AccessDescription(AccessMethod(), GeneralName(registered_id="1.2.3")),
+            ),
+        ),
+    )
+
+
+def full_revocation() -> RevocationConfiguration:
+    """A RevocationConfiguration with every CRL and OCSP member set."""
+    return RevocationConfiguration(
+        crl=CrlConfiguration(
+            enabled=True,
+            expiration_in_days=7,
+            custom_cname="crl.example.test",
+            s3_bucket_name="bucket",
+            s3_object_acl=S3ObjectAcl.BUCKET_OWNER_FULL_CONTROL,
+            omit_extension=False,
+            crl_type=CrlType.PARTITIONED,
+            custom_path="path/to",
+        ),
+        ocsp=OcspConfiguration(enabled=True, ocsp_custom_cname="ocsp.example.test"),
+    )
+
+
+def make_ca(arn: str = CA_ARN, account: str = ACCOUNT, **changes: object) -> CertificateAuthority:
+    ca = CertificateAuthority(
+        arn=arn,
+        account_id=account,
+        type=CaType.ROOT,
+        status=CaStatus.PENDING_CERTIFICATE,
+        configuration=CaConfiguration(
+            key_algorithm=KeyAlgorithm.RSA_2048,
+            signing_algorithm=SigningAlgorithm.SHA256WITHRSA,
+            subject=Subject(common_name="Test CA"),
+        ),
+        revocation_configuration=RevocationConfiguration(),
+        usage_mode=UsageMode.GENERAL_PURPOSE,
+        key_storage_security_standard=KeyStorageSecurityStandard.FIPS_140_2_LEVEL_3_OR_HIGHER,
+        created_at=T0,
+        last_state_change_at=T0,
+    )
+    return replace(ca, **changes)  # type: ignore[arg-type]
+
+
+def make_certificate(serial: int, ca: str = CA_ARN, **changes: object) -> IssuedCertificate:
+    cert = IssuedCertificate(
+        ca_arn=ca,
+        serial=serial,
+        certificate_der=b"\x30\x82" + serial.to_bytes(21, "big"),
+        not_before=T0,
+        not_after=T0 + timedelta(days=30),
+        issued_at=T0,
+        template_arn=TEMPLATE,
+    )
+    return replace(cert, **changes)  # type: ignore[arg-type]
+
+
+def seed_ca(store: SqlStore, ca: CertificateAuthority | None = None) -> CertificateAuthority:
+    ca = ca or make_ca()
+    with store.transaction() as tx:
+        if tx.get_account(ca.account_id) is None:
+            tx.insert_account(Account(ca.account_id, T0))
+        tx.insert_ca(ca)
+    return ca
+
+
+# --- accounts and access keys -----------------------------------------------------------------
+
+
+def test_accounts_insert_get_list(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        tx.insert_account(Account(OTHER_ACCOUNT, T0))
+        tx.insert_account(Account(ACCOUNT, T0 + timedelta(seconds=1)))
+    with store.transaction() as tx:
+        assert tx.get_account(ACCOUNT) == Account(ACCOUNT, T0 + timedelta(seconds=1))
+        assert tx.get_account("999999999999") is None
+        assert [a.account_id for a in tx.list_accounts()] == [ACCOUNT, OTHER_ACCOUNT]
+
+
+def test_duplicate_account_is_a_conflict(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        tx.insert_account(Account(ACCOUNT, T0))
+        with pytest.raises(Conflict):
+            tx.insert_account(Account(ACCOUNT, T0))
+
+
+def test_access_keys_insert_get_list_delete(store: SqlStore) -> None:
+    sealed = SealedKey("kek-0123456789abcdef", b"\x00\x01sealed\xff")
+    with store.transaction() as tx:
+        tx.insert_account(Account(ACCOUNT, T0))
+        tx.insert_account(Account(OTHER_ACCOUNT, T0))
+        tx.insert_access_key(AccessKey("AKIAB", ACCOUNT, T0 + timedelta(seconds=2)), sealed)
+        tx.insert_access_key(AccessKey("AKIAA", ACCOUNT, T0 + timedelta(seconds=1)), sealed)
+        tx.insert_access_key(AccessKey("AKIAC", OTHER_ACCOUNT, T0), sealed)
+        with pytest.raises(Conflict):
+            tx.insert_access_key(AccessKey("AKIAA", OTHER_ACCOUNT, T0), sealed)
+
+    with store.transaction() as tx:
+        found = tx.get_access_key("AKIAB")
+        assert found == (AccessKey("AKIAB", ACCOUNT, T0 + timedelta(seconds=2)), sealed)
+        assert found[0].secret_access_key is None
+        assert tx.get_access_key("AKIAZ") is None
+        assert [k.access_key_id for k in tx.list_access_keys(ACCOUNT)] == ["AKIAA", "AKIAB"]
+        assert [k.access_key_id for k in tx.list_access_keys()] == ["AKIAA", "AKIAB", "AKIAC"]
+        assert tx.delete_access_key("AKIAA") is True
+        assert tx.delete_access_key("AKIAA") is False
+    with store.transaction() as tx:
+        assert tx.get_access_key("AKIAA") is None
+        assert [k.access_key_id for k in tx.list_access_keys(ACCOUNT)] == ["AKIAB"]
+
+
+# --- certificate authorities ------------------------------------------------------------------
+
+
+def test_ca_round_trips_every_field(store: SqlStore) -> None:
+    ca = make_ca(
+        type=CaType.SUBORDINATE,
+        status=CaStatus.DELETED,
+        configuration=full_configuration(),
+        revocation_configuration=full_revocation(),
+        usage_mode=UsageMode.SHORT_LIVED_CERTIFICATE,
+        key_storage_security_standard=KeyStorageSecurityStandard.CCPC_LEVEL_1_OR_HIGHER,
+        last_state_change_at=T0 + timedelta(hours=1),
+        sealed_key=SealedKey("kek-0123456789abcdef", bytes(range(256))),
+        csr_pem="-----BEGIN CERTIFICATE REQUEST-----\n...\n",
+        certificate_pem="-----BEGIN CERTIFICATE-----\nca\n",
+        certificate_chain_pem="-----BEGIN CERTIFICATE-----\nroot\n",
+        serial=SERIAL_160,
+        not_before=T0,
+        not_after=T0 + timedelta(days=3650),
+        failure_reason=FailureReason.UNSUPPORTED_ALGORITHM,
+        restorable_until=T0 + timedelta(days=30),
+        status_before_deletion=CaStatus.DISABLED,
+        version=7,
+    )
+    seed_ca(store, ca)
+    with store.transaction() as tx:
+        assert tx.get_ca(CA_ARN) == ca
+        assert tx.get_ca(CA_ARN, for_update=True) == ca
+        assert tx.get_ca(ca_arn(ACCOUNT, "missing")) is None
+
+
+def test_minimal_ca_round_trips(store: SqlStore) -> None:
+    ca = seed_ca(store)
+    with store.transaction() as tx:
+        assert tx.get_ca(CA_ARN) == ca
+
+
+def test_duplicate_ca_is_a_conflict_and_the_transaction_goes_on(store: SqlStore) -> None:
+    seed_ca(store)
+    other = make_ca(ca_arn(ACCOUNT, "other"))
+    with store.transaction() as tx:
+        with pytest.raises(Conflict):
+            tx.insert_ca(make_ca())
+        tx.insert_ca(other)
+    with store.transaction() as tx:
+        assert tx.get_ca(other.arn) == other
+
+
+def test_update_ca_is_an_optimistic_lock(store: SqlStore) -> None:
+    ca = seed_ca(store)
+    with store.transaction() as tx:
+        stale = tx.get_ca(CA_ARN)
+    assert stale is not None
+
+    active = replace(ca, status=CaStatus.ACTIVE, serial=SERIAL_160, version=ca.version + 1)
+    with store.transaction() as tx:
+        tx.update_ca(active)
+    with store.transaction() as tx:
+        assert tx.get_ca(CA_ARN) == active
+
+    # A writer that read version 1 loses: its update names version 2 again.
+    with store.transaction() as tx, pytest.raises(ConcurrentModification):
+        tx.update_ca(replace(stale, status=CaStatus.DISABLED, version=stale.version + 1))
+    with store.transaction() as tx, pytest.raises(ConcurrentModification):
+        tx.update_ca(make_ca(ca_arn(ACCOUNT, "never-inserted"), version=2))
+    with store.transaction() as tx:
+        assert tx.get_ca(CA_ARN) == active
+
+
+def test_for_update_serialises_read_modify_write(store: SqlStore) -> None:
+    seed_ca(store)
+    errors: list[str] = []
+
+    def bump() -> None:
+        try:
+            with store.transaction() as tx:
+                current = tx.get_ca(CA_ARN, for_update=True)
+                assert current is not None
+                time.sleep(0.01)  # widen the window a lost update would need
+                tx.update_ca(replace(current, version=current.version + 1))
+        except BaseException:  # reported below, on the test's thread
+            errors.append(traceback.format_exc())
+
+    workers = [threading.Thread(target=bump) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors, "\n".join(errors)
+    with store.transaction() as tx:
+        final = tx.get_ca(CA_ARN)
+    assert final is not None and final.version == 7
+
+
+def test_list_cas_orders_by_arn_and_pages(store: SqlStore) -> None:
+    suffixes = ["c", "a", "e", "b", "d"]
+    with store.transaction() as tx:
+        tx.insert_account(Account(ACCOUNT, T0))
+        tx.insert_account(Account(OTHER_ACCOUNT, T0))
+        for suffix in suffixes:
+            tx.insert_ca(make_ca(ca_arn(ACCOUNT, suffix)))
+        tx.insert_ca(make_ca(ca_arn(OTHER_ACCOUNT, "a"), OTHER_ACCOUNT))
+
+    with store.transaction() as tx:
+        assert tx.count_cas(ACCOUNT) == 5
+        assert tx.count_cas(OTHER_ACCOUNT) == 1
+        assert tx.count_cas("999999999999") == 0
+        everything = [ca.arn for ca in tx.list_cas(ACCOUNT, limit=100)]
+        assert everything == [ca_arn(ACCOUNT, s) for s in sorted(suffixes)]
+        pages: list[list[str]] = []
+        after: str | None = None
+        while True:
+            page = [ca.arn for ca in tx.list_cas(ACCOUNT, limit=2, after_arn=after)]
+            if not page:
+                break
+            pages.append(page)
+            after = page[-1]
+        assert pages == [everything[0:2], everything[2:4], everything[4:5]]
+        assert tx.list_cas(OTHER_ACCOUNT, limit=10) == [
+            make_ca(ca_arn(OTHER_ACCOUNT, "a"), OTHER_ACCOUNT)
+        ]
+
+
+def test_delete_ca_removes_what_it_owns(store: SqlStore) -> None:
+    keep = make_ca(ca_arn(ACCOUNT, "keep"))
+    seed_ca(store)
+    seed_ca(store, keep)
+    with store.transaction() as tx:
+        for ca in (CA_ARN, keep.arn):
+            tx.insert_certificate(make_certificate(1, ca))
+            tx.insert_certificate(make_certificate(2, ca))
+            tx.put_tags(ca, [Tag("team", "pki"), Tag("env")])
+    with store.transaction() as tx:
+        tx.delete_ca(CA_ARN)
+    with store.transaction() as tx:
+        assert tx.get_ca(CA_ARN) is None
+        assert tx.get_certificate(CA_ARN, 1) is None
+        assert tx.get_certificate(CA_ARN, 2) is None
+        assert tx.get_tags(CA_ARN) == []
+        assert tx.get_ca(keep.arn) == keep
+        assert tx.get_certificate(keep.arn, 2) == make_certificate(2, keep.arn)
+        assert tx.get_tags(keep.arn) == [Tag("team", "pki"), Tag("env")]
+        assert tx.count_cas(ACCOUNT) == 1
+    # The slot is free again: a CA under the same ARN can be created from scratch.
+    seed_ca(store)
+
+
+def test_cas_due_for_purge(store: SqlStore) -> None:
+    now = T0 + timedelta(days=40)
+    cases = {
+        "due-late": (CaStatus.DELETED, now - timedelta(days=1)),
+        "due-early": (CaStatus.DELETED, now - timedelta(days=5)),
+        "due-now": (CaStatus.DELETED, now),
+        "not-yet": (CaStatus.DELETED, now + timedelta(microseconds=1)),
+        "active": (CaStatus.ACTIVE, now - timedelta(days=9)),
+        "no-window": (CaStatus.DELETED, None),
+    }
+    with store.transaction() as tx:
+        tx.insert_account(Account(ACCOUNT, T0))
+        for suffix, (status, until) in cases.items():
+            tx.insert_ca(make_ca(ca_arn(ACCOUNT, suffix), status=status, restorable_until=until))
+    with store.transaction() as tx:
+        due = tx.list_cas_due_for_purge(now, limit=10)
+        assert due == [ca_arn(ACCOUNT, s) for s in ("due-early", "due-late", "due-now")]
+        assert tx.list_cas_due_for_purge(now, limit=2) == due[:2]
+        assert tx.list_cas_due_for_purge(T0, limit=10) == []
+
+
+# --- issued certificates ----------------------------------------------------------------------
+
+
+def test_certificate_insert_get(store: SqlStore) -> None:
+    seed_ca(store)
+    revoked = make_certificate(
+        0xBEEF,
+        revoked_at=T0 + timedelta(days=1),
+        revocation_reason=RevocationReason.KEY_COMPROMISE,
+    )
+    with store.transaction() as tx:
+        tx.insert_certificate(make_certificate(0xCAFE))
+        tx.insert_certificate(revoked)
+    with store.transaction() as tx:
+        assert tx.get_certificate(CA_ARN, 0xCAFE) == make_certificate(0xCAFE)
+        assert tx.get_certificate(CA_ARN, 0xBEEF) == revoked
+        assert tx.get_certificate(CA_ARN, 0xF00D) is None
+        assert tx.get_certificate(ca_arn(ACCOUNT, "other"), 0xCAFE) is None
+
+
+def test_serial_is_unique_per_ca_and_the_transaction_goes_on(store: SqlStore) -> None:
+    seed_ca(store)
+    other = seed_ca(store, make_ca(ca_arn(ACCOUNT, "other")))
+    with store.transaction() as tx:
+        tx.insert_certificate(make_certificate(SERIAL_160))
+    with store.transaction() as tx:
+        with pytest.raises(Conflict):
+            tx.insert_certificate(make_certificate(SERIAL_160, template_arn="another"))
+        # What the domain does on a serial collision: draw another serial and go on.
+        tx.insert_certificate(make_certificate(SERIAL_160 + 1))
+        # Serials are unique per CA, not globally.
+        tx.insert_certificate(make_certificate(SERIAL_160, other.arn))
+    with store.transaction() as tx:
+        assert tx.get_certificate(CA_ARN, SERIAL_160) == make_certificate(SERIAL_160)
+        assert tx.get_certificate(CA_ARN, SERIAL_160 + 1) == make_certificate(SERIAL_160 + 1)
+        assert tx.get_certificate(other.arn, SERIAL_160) == make_certificate(SERIAL_160, other.arn)
+
+
+@pytest.mark.parametrize(
+    "serial", [1, 0x0F, 0x00FF, (1 << 63) - 1, 1 << 64, SERIAL_160, (1 << 160) - 1]
+)
+def test_serials_of_every_size_round_trip(store: SqlStore, serial: int) -> None:
+    seed_ca(store, make_ca(serial=serial))
+    with store.transaction() as tx:
+        tx.insert_certificate(make_certificate(serial))
+    with store.transaction() as tx:
+        found = tx.get_certificate(CA_ARN, serial)
+        assert found is not None and found.serial == serial
+        ca = tx.get_ca(CA_ARN)
+        assert ca is not None and ca.serial == serial
+
+
+# --- idempotency tokens -----------------------------------------------------------------------
+
+
+def test_idempotency_token_put_get(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        assert tx.get_idempotent_result("acct:Create", "token") is None
+        tx.put_idempotent_result("acct:Create", "token", "arn:one", T0)
+        tx.put_idempotent_result("acct:Other", "token", "arn:two", T0)
+    with store.transaction() as tx:
+        assert tx.get_idempotent_result("acct:Create", "token") == ("arn:one", T0)
+        assert tx.get_idempotent_result("acct:Other", "token") == ("arn:two", T0)
+
+
+def test_live_idempotency_token_is_a_conflict(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        tx.put_idempotent_result("scope", "token", "first", T0)
+    almost = T0 + timedelta(minutes=5) - timedelta(microseconds=1)
+    with store.transaction() as tx:
+        with pytest.raises(Conflict):
+            tx.put_idempotent_result("scope", "token", "second", almost)
+        tx.put_idempotent_result("scope", "other-token", "third", almost)
+    with store.transaction() as tx:
+        assert tx.get_idempotent_result("scope", "token") == ("first", T0)
+        assert tx.get_idempotent_result("scope", "other-token") == ("third", almost)
+
+
+def test_expired_idempotency_token_is_replaced(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        tx.put_idempotent_result("scope", "token", "first", T0)
+    expired = T0 + timedelta(minutes=5)  # the domain treats age >= 5 minutes as expired
+    with store.transaction() as tx:
+        tx.put_idempotent_result("scope", "token", "second", expired)
+    with store.transaction() as tx:
+        assert tx.get_idempotent_result("scope", "token") == ("second", expired)
+        with pytest.raises(Conflict):
+            tx.put_idempotent_result("scope", "token", "third", expired + timedelta(minutes=1))
+
+
+# --- tags -------------------------------------------------------------------------------------
+
+
+def test_tags_replace_and_keep_order(store: SqlStore) -> None:
+    seed_ca(store)
+    first = [Tag("zeta", "1"), Tag("alpha"), Tag("mid", "")]
+    second = [Tag("alpha", "new"), Tag("beta", "2")]
+    with store.transaction() as tx:
+        assert tx.get_tags(CA_ARN) == []
+        tx.put_tags(CA_ARN, first)
+    with store.transaction() as tx:
+        assert tx.get_tags(CA_ARN) == first
+        tx.put_tags(CA_ARN, second)
+    with store.transaction() as tx:
+        assert tx.get_tags(CA_ARN) == second
+        tx.put_tags(CA_ARN, [])
+    with store.transaction() as tx:
+        assert tx.get_tags(CA_ARN) == []
+
+
+def test_duplicate_tag_keys_are_a_conflict_and_change_nothing(store: SqlStore) -> None:
+    seed_ca(store)
+    with store.transaction() as tx:
+        tx.put_tags(CA_ARN, [Tag("a", "1")])
+    with store.transaction() as tx:
+        with pytest.raises(Conflict):
+            tx.put_tags(CA_ARN, [Tag("b", "1"), Tag("b", "2")])
+        assert tx.get_tags(CA_ARN) == [Tag("a", "1")]
+        tx.put_tags(CA_ARN, [Tag("c", "3")])
+    with store.transaction() as tx:
+        assert tx.get_tags(CA_ARN) == [Tag("c", "3")]
+
+
+def test_racing_tag_writers_end_in_a_winner_or_a_conflict(store: SqlStore) -> None:
+    """Never an IntegrityError: SQLite queues the second writer, PostgreSQL may collide."""
+    seed_ca(store)
+    outcome: list[str] = []
+
+    def second_writer() -> None:
+        try:
+            with store.transaction() as tx:
+                tx.put_tags(CA_ARN, [Tag("a", "second")])
+            outcome.append("committed")
+        except Conflict:
+            outcome.append("conflict")
+        except BaseException:
+            outcome.append(traceback.format_exc())
+
+    with store.transaction() as first:
+        first.put_tags(CA_ARN, [Tag("a", "first")])
+        worker = threading.Thread(target=second_writer)
+        worker.start()
+        time.sleep(0.3)  # the second writer is now waiting on the first
+    worker.join()
+    assert outcome in (["committed"], ["conflict"]), outcome
+    winner = "second" if outcome == ["committed"] else "first"
+    with store.transaction() as tx:
+        assert tx.get_tags(CA_ARN) == [Tag("a", winner)]
+
+
+# --- transactions -----------------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_block_that_raises_leaves_nothing(store: SqlStore) -> None:
+    with pytest.raises(Boom), store.transaction() as tx:
+        tx.insert_account(Account(ACCOUNT, T0))
+        tx.insert_ca(make_ca())
+        tx.insert_certificate(make_certificate(1))
+        tx.put_tags(CA_ARN, [Tag("k", "v")])
+        tx.put_idempotent_result("scope", "token", "result", T0)
+        raise Boom
+    with store.transaction() as tx:
+        assert tx.list_accounts() == []
+        assert tx.get_ca(CA_ARN) is None
+        assert tx.count_cas(ACCOUNT) == 0
+        assert tx.get_certificate(CA_ARN, 1) is None
+        assert tx.get_idempotent_result("scope", "token") is None
+
+
+def test_a_read_only_transaction_refuses_writes(store: SqlStore) -> None:
+    seed_ca(store)
+    with store.transaction(read_only=True) as tx:
+        assert tx.get_ca(CA_ARN) is not None
+        with pytest.raises(RuntimeError):
+            tx.insert_account(Account(OTHER_ACCOUNT, T0))
+        with pytest.raises(RuntimeError):
+            tx.get_ca(CA_ARN, for_update=True)
+        with pytest.raises(RuntimeError):
+            tx.put_tags(CA_ARN, [])
+
+
+def test_readers_are_not_blocked_by_a_writer(store: SqlStore) -> None:
+    ca = seed_ca(store)
+    with store.transaction() as writer:
+        writer.update_ca(replace(ca, status=CaStatus.ACTIVE, version=2))
+        # On SQLite the writer holds the write lock (BEGIN IMMEDIATE); a reader still gets in
+        # at once, and sees the last committed state.
+        started = time.monotonic()
+        with store.transaction(read_only=True) as reader:
+            assert reader.get_ca(CA_ARN) == ca
+        assert time.monotonic() - started < 2
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+def test_times_come_back_aware_utc(store: SqlStore) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    local = datetime(2025, 6, 1, 14, 0, 0, 500, tzinfo=plus_two)
+    seed_ca(store, make_ca(created_at=local, not_after=local, restorable_until=local))
+    with store.transaction() as tx:
+        tx.put_idempotent_result("scope", "token", "r", local)
+        tx.insert_certificate(make_certificate(9, issued_at=local, revoked_at=local))
+    with store.transaction() as tx:
+        ca = tx.get_ca(CA_ARN)
+        account = tx.get_account(ACCOUNT)
+        cert = tx.get_certificate(CA_ARN, 9)
+        token = tx.get_idempotent_result("scope", "token")
+    assert ca is not None and account is not None and cert is not None and token is not None
+    times = [
+        ca.created_at,
+        ca.last_state_change_at,
+        ca.not_after,
+        ca.restorable_until,
+        account.created_at,
+        cert.issued_at,
+        cert.not_before,
+        cert.revoked_at,
+        token[1],
+    ]
+    for value in times:
+        assert value is not None and value.tzinfo is UTC
+    assert ca.created_at == local and ca.created_at.hour == 12
+
+
+def test_naive_times_are_refused(store: SqlStore) -> None:
+    with store.transaction() as tx, pytest.raises(StatementError, match="naive"):
+        tx.insert_account(Account(ACCOUNT, datetime(2025, 1, 1)))
+
+
+def test_configuration_documents_round_trip(store: SqlStore) -> None:
+    ca = make_ca(configuration=full_configuration(), revocation_configuration=full_revocation())
+    seed_ca(store, ca)
+    with store.transaction() as tx:
+        found = tx.get_ca(CA_ARN)
+    assert found is not None
+    assert found.configuration == full_configuration()
+    assert found.revocation_configuration == full_revocation()
+    sia = found.configuration.csr_extensions.subject_information_access  # type: ignore[union-attr]
+    assert isinstance(sia, tuple) and isinstance(sia[2].access_location.directory_name, Subject)
+    assert isinstance(found.revocation_configuration.crl.crl_type, CrlType)
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def test_migrate_twice_is_a_no_op_and_matches_the_tables(database_url: str) -> None:
+    store = SqlStore(database_url)
+    try:
+        store.migrate()
+        seed_ca(store)
+        store.migrate()
+        with store.engine.connect() as connection:
+            revision = MigrationContext.configure(connection).get_current_revision()
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        assert revision == "0001"
+        assert differences == []
+        with store.transaction() as tx:
+            assert tx.get_ca(CA_ARN) == make_ca()
+    finally:
+        store.dispose()
+
+
+def test_concurrent_migrations_do_not_collide(database_url: str) -> None:
+    stores = [SqlStore(database_url) for _ in range(4)]
+    errors: list[str] = []
+
+    def migrate(store: SqlStore) -> None:
+        try:
+            store.migrate()
+        except BaseException:
+            errors.append(traceback.format_exc())
+
+    try:
+        workers = [threading.Thread(target=migrate, args=(s,)) for s in stores]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        assert not errors, "\n".join(errors)
+        seed_ca(stores[0])
+    finally:
+        for store in stores:
+            store.dispose()
+
+
+def test_in_memory_and_foreign_databases_are_refused() -> None:
+    for url in ("sqlite://", "sqlite:///:memory:", "mysql://localhost/pica"):
+        with pytest.raises(ValueError):
+            SqlStore(url)
+
+
+def test_a_bare_postgresql_url_uses_psycopg() -> None:
+    store = SqlStore("postgresql://pica@127.0.0.1:5432/pica")
+    try:
+        assert store.engine.dialect.driver == "psycopg"
+    finally:
+        store.dispose()
