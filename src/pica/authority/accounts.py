@@ -61,7 +61,7 @@ class AccountService:
         raise RuntimeError("could not allocate a unique account id")
 
     def list_accounts(self) -> list[Account]:
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             return tx.list_accounts()
 
     def create_access_key(self, account_id: str) -> Credentials:
@@ -79,7 +79,7 @@ class AccountService:
         return Credentials(key_id, secret, account_id)
 
     def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]:
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             return tx.list_access_keys(account_id)
 
     def delete_access_key(self, access_key_id: str) -> None:
@@ -96,7 +96,7 @@ class AccountService:
             hit = self._cache.get(access_key_id)
             if hit is not None and now - hit[0] < self._cache_seconds:
                 return hit[1]
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             found = tx.get_access_key(access_key_id)
         result: tuple[str, str] | None = None
         if found is not None:

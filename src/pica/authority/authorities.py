@@ -253,7 +253,7 @@ class CertificateAuthorityService:
 
     def _replay(self, scope: str, token: str) -> str | None:
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             found = tx.get_idempotent_result(scope, token)
         if found is not None and now - found[1] < IDEMPOTENCY_WINDOW:
             return found[0]
@@ -263,7 +263,7 @@ class CertificateAuthorityService:
 
     def describe(self, caller: Caller, arn: str) -> CertificateAuthority:
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             return load_ca(tx, caller, arn, now)
 
     def list_cas(self, caller: Caller, max_results: int | None, next_token: str | None) -> Page:
@@ -271,7 +271,7 @@ class CertificateAuthorityService:
         limit = min(max_results or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
         after = decode_token("ca", next_token)
         items: list[CertificateAuthority] = []
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             cursor = after
             # Purged-but-not-yet-removed CAs are skipped, so read until the page is full.
             while len(items) < limit:
@@ -294,7 +294,7 @@ class CertificateAuthorityService:
 
     def get_csr(self, caller: Caller, arn: str) -> str:
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             ca = load_ca(tx, caller, arn, now)
         status = ca.effective_status(now)
         if status is CaStatus.CREATING or ca.csr_pem is None:
@@ -308,7 +308,7 @@ class CertificateAuthorityService:
 
     def get_ca_certificate(self, caller: Caller, arn: str) -> tuple[str, str | None]:
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             ca = load_ca(tx, caller, arn, now)
         lifecycle.require(Action.GET_CA_CERTIFICATE, ca.effective_status(now), arn)
         assert ca.certificate_pem is not None
@@ -452,7 +452,7 @@ class CertificateAuthorityService:
         if not position.isdigit():
             raise InvalidNextToken("The NextToken is not valid.")
         start = int(position)
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             load_ca(tx, caller, arn, now)
             tags = tx.get_tags(arn)
         end = start + (max_results or len(tags) or 1)

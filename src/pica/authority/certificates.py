@@ -127,7 +127,7 @@ class CertificateService:
         except Conflict:
             # Lost a race on the idempotency token: the winner's certificate is the answer.
             if request.idempotency_token is not None:
-                with self._store.transaction() as tx:
+                with self._store.transaction(read_only=True) as tx:
                     found = tx.get_idempotent_result(scope, request.idempotency_token)
                 if found is not None:
                     return found[0]
@@ -232,7 +232,7 @@ class CertificateService:
 
     def get(self, caller: Caller, ca_arn: str, certificate_arn: str) -> CertificateWithChain:
         now = self._clock.now()
-        with self._store.transaction() as tx:
+        with self._store.transaction(read_only=True) as tx:
             ca = load_ca(tx, caller, ca_arn, now)
             status = ca.effective_status(now)
             if status not in lifecycle.ALLOWED[Action.GET_CERTIFICATE]:

@@ -89,8 +89,12 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    def transaction(self) -> AbstractContextManager[Transaction]:
-        """Begin; commit when the block exits normally, roll back when it raises."""
+    def transaction(self, *, read_only: bool = False) -> AbstractContextManager[Transaction]:
+        """Begin; commit when the block exits normally, roll back when it raises.
+
+        `read_only=True` promises no writes, so the adapter need not take a write lock (SQLite
+        then lets readers run beside a writer).
+        """
         ...
 
 
