@@ -1,5 +1,5 @@
 # Two entry points a new user needs: `make run` and `make test`. Both bootstrap the virtualenv.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
