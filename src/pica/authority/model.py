@@ -316,6 +316,9 @@ class CertificateAuthority:
     failure_reason: FailureReason | None = None
     restorable_until: datetime | None = None
     status_before_deletion: CaStatus | None = None
+    # Hashes of the CA's subjectPublicKey bit string: how OCSP requests name their issuer.
+    public_key_sha1: bytes | None = None
+    public_key_sha256: bytes | None = None
     version: int = 1
 
     @property
@@ -346,10 +349,31 @@ class IssuedCertificate:
     template_arn: str
     revoked_at: datetime | None = None
     revocation_reason: RevocationReason | None = None
+    # The CRL partition whose distribution point the certificate names (PARTITIONED CRLs).
+    crl_partition: str | None = None
 
     @property
     def arn(self) -> str:
         return f"{self.ca_arn}/certificate/{self.serial:x}"
+
+
+@dataclass(frozen=True)
+class CrlState:
+    """Where a CA's CRL publication stands; one row per CA, shared by every pica node.
+
+    `dirty_since` is set by a revocation (or a configuration change) and cleared by the
+    publication that covers it; `lease_until` lets one node at a time publish; `issued_count`
+    numbers certificates into partitions.
+    """
+
+    ca_arn: str
+    crl_number: int = 0
+    dirty_since: datetime | None = None
+    this_update: datetime | None = None
+    next_update: datetime | None = None
+    next_refresh_at: datetime | None = None
+    lease_until: datetime | None = None
+    issued_count: int = 0
 
 
 @dataclass(frozen=True)

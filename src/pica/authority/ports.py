@@ -15,7 +15,9 @@ from pica.authority.model import (
     AccessKey,
     Account,
     CertificateAuthority,
+    CrlState,
     IssuedCertificate,
+    RevocationReason,
     SealedKey,
     Tag,
 )
@@ -72,6 +74,43 @@ class Transaction(Protocol):
 
     def get_certificate(self, ca_arn: str, serial: int) -> IssuedCertificate | None: ...
 
+    def revoke_certificate(
+        self, ca_arn: str, serial: int, revoked_at: datetime, reason: RevocationReason
+    ) -> bool:
+        """Mark a certificate revoked; False when it already was (nothing is changed then)."""
+        ...
+
+    def list_revoked_certificates(
+        self, ca_arn: str, *, expiring_after: datetime, partition: str | None = None
+    ) -> list[IssuedCertificate]:
+        """Revoked certificates with not_after >= `expiring_after`, by serial.
+
+        `partition` None means every partition.
+        """
+        ...
+
+    def find_cas_by_key_hash(self, algorithm: str, key_hash: bytes) -> list[CertificateAuthority]:
+        """CAs whose public key hashes to `key_hash` ("sha1" or "sha256"); OCSP's issuer lookup."""
+        ...
+
+    # CRL publication state
+    def get_crl_state(self, ca_arn: str) -> CrlState | None: ...
+    def save_crl_state(self, state: CrlState) -> None:
+        """Insert or replace the CA's CRL state."""
+        ...
+
+    def mark_crl_dirty(self, ca_arn: str, at: datetime) -> None:
+        """Ask for a new CRL: set dirty_since (keeping an earlier one), creating the row."""
+        ...
+
+    def claim_crl_work(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
+        """Lease CAs whose CRL is dirty or due for refresh and not leased by another node."""
+        ...
+
+    def next_issue_sequence(self, ca_arn: str) -> int:
+        """Atomically count one more certificate for the CA; the count before this one."""
+        ...
+
     # idempotency tokens (scoped: account, operation, resource)
     def get_idempotent_result(self, scope: str, token: str) -> tuple[str, datetime] | None:
         """The recorded result and when it was recorded."""
@@ -107,3 +146,25 @@ class KeyStore(Protocol):
 
     def seal(self, plaintext: bytes, context: str) -> SealedKey: ...
     def open(self, sealed: SealedKey, context: str) -> bytes: ...
+
+
+class ObjectStore(Protocol):
+    """Where CRLs (and later audit reports) are published: a local directory or an S3 bucket.
+
+    Keys are S3 object keys (`crl/<CA_ID>.crl`); buckets are the names the CA configuration
+    gives. Adapters translate their library's errors into `pica.errors.RequestFailed`.
+    """
+
+    def put_object(
+        self, bucket: str, key: str, body: bytes, *, content_type: str, public_read: bool
+    ) -> None:
+        """Write (replace) an object atomically: readers see the old or the new body."""
+        ...
+
+    def get_object(self, bucket: str, key: str) -> bytes | None:
+        """The object's body, or None when there is no such object (or bucket)."""
+        ...
+
+    def object_url(self, bucket: str, key: str) -> str:
+        """The http(s) URL at which clients fetch the object (written into CRL DPs)."""
+        ...

@@ -55,6 +55,7 @@ from pica.adapters.storage.tables import (
     accounts,
     certificate_authorities,
     certificates,
+    crl_state,
     idempotency_tokens,
     serial_from_text,
     serial_to_text,
@@ -65,6 +66,7 @@ from pica.authority.model import (
     CaStatus,
     CaType,
     CertificateAuthority,
+    CrlState,
     FailureReason,
     IssuedCertificate,
     KeyStorageSecurityStandard,
@@ -308,6 +310,7 @@ class SqlTransaction:
         # Children first: the foreign keys are enforced on both engines.
         self._connection.execute(delete(certificates).where(certificates.c.ca_arn == arn))
         self._connection.execute(delete(tables.tags).where(tables.tags.c.ca_arn == arn))
+        self._connection.execute(delete(crl_state).where(crl_state.c.ca_arn == arn))
         table = certificate_authorities
         self._connection.execute(delete(table).where(table.c.arn == arn))
 
@@ -334,6 +337,7 @@ class SqlTransaction:
             "template_arn": cert.template_arn,
             "revoked_at": cert.revoked_at,
             "revocation_reason": _value(cert.revocation_reason),
+            "crl_partition": cert.crl_partition,
         }
         self._insert_unique(certificates, values, f"certificate {cert.arn}")
 
@@ -342,19 +346,139 @@ class SqlTransaction:
             certificates.c.ca_arn == ca_arn, certificates.c.serial == serial_to_text(serial)
         )
         row = self._one(query)
-        if row is None:
-            return None
-        return IssuedCertificate(
-            ca_arn=row.ca_arn,
-            serial=serial_from_text(row.serial),
-            certificate_der=bytes(row.certificate_der),
-            not_before=row.not_before,
-            not_after=row.not_after,
-            issued_at=row.issued_at,
-            template_arn=row.template_arn,
-            revoked_at=row.revoked_at,
-            revocation_reason=_enum(RevocationReason, row.revocation_reason),
+        return None if row is None else _issued(row)
+
+    def revoke_certificate(
+        self, ca_arn: str, serial: int, revoked_at: datetime, reason: RevocationReason
+    ) -> bool:
+        self._writable()
+        statement = (
+            update(certificates)
+            .where(
+                certificates.c.ca_arn == ca_arn,
+                certificates.c.serial == serial_to_text(serial),
+                certificates.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=revoked_at, revocation_reason=reason.value)
         )
+        return self._connection.execute(statement).rowcount == 1
+
+    def list_revoked_certificates(
+        self, ca_arn: str, *, expiring_after: datetime, partition: str | None = None
+    ) -> list[IssuedCertificate]:
+        table = certificates
+        # Only the columns a CRL needs: never load a million certificate bodies.
+        query = select(
+            table.c.ca_arn,
+            table.c.serial,
+            table.c.not_before,
+            table.c.not_after,
+            table.c.issued_at,
+            table.c.template_arn,
+            table.c.revoked_at,
+            table.c.revocation_reason,
+            table.c.crl_partition,
+        ).where(
+            table.c.ca_arn == ca_arn,
+            table.c.revoked_at.is_not(None),
+            table.c.not_after >= expiring_after,
+        )
+        if partition is not None:
+            query = query.where(table.c.crl_partition == partition)
+        return [
+            IssuedCertificate(
+                ca_arn=row.ca_arn,
+                serial=serial_from_text(row.serial),
+                certificate_der=b"",
+                not_before=row.not_before,
+                not_after=row.not_after,
+                issued_at=row.issued_at,
+                template_arn=row.template_arn,
+                revoked_at=row.revoked_at,
+                revocation_reason=_enum(RevocationReason, row.revocation_reason),
+                crl_partition=row.crl_partition,
+            )
+            for row in self._all(query)
+        ]
+
+    def find_cas_by_key_hash(self, algorithm: str, key_hash: bytes) -> list[CertificateAuthority]:
+        table = certificate_authorities
+        column = {"sha1": table.c.public_key_sha1, "sha256": table.c.public_key_sha256}.get(
+            algorithm
+        )
+        if column is None:
+            return []
+        return [_ca(row) for row in self._all(select(table).where(column == key_hash.hex()))]
+
+    # --- CRL publication state ----------------------------------------------------------------
+
+    def get_crl_state(self, ca_arn: str) -> CrlState | None:
+        row = self._one(select(crl_state).where(crl_state.c.ca_arn == ca_arn))
+        return None if row is None else _crl_state(row)
+
+    def save_crl_state(self, state: CrlState) -> None:
+        self._writable()
+        values = {
+            "crl_number": state.crl_number,
+            "dirty_since": state.dirty_since,
+            "this_update": state.this_update,
+            "next_update": state.next_update,
+            "next_refresh_at": state.next_refresh_at,
+            "lease_until": state.lease_until,
+            "issued_count": state.issued_count,
+        }
+        updated = self._connection.execute(
+            update(crl_state).where(crl_state.c.ca_arn == state.ca_arn).values(values)
+        ).rowcount
+        if updated == 0:
+            self._insert_unique(crl_state, {"ca_arn": state.ca_arn, **values}, "CRL state")
+
+    def mark_crl_dirty(self, ca_arn: str, at: datetime) -> None:
+        self._writable()
+        self._ensure_crl_state(ca_arn)
+        self._connection.execute(
+            update(crl_state)
+            .where(crl_state.c.ca_arn == ca_arn, crl_state.c.dirty_since.is_(None))
+            .values(dirty_since=at)
+        )
+
+    def claim_crl_work(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
+        self._writable()
+        due = ((crl_state.c.dirty_since.is_not(None)) | (crl_state.c.next_refresh_at <= now)) & (
+            (crl_state.c.lease_until.is_(None)) | (crl_state.c.lease_until < now)
+        )
+        candidates = list(
+            self._connection.execute(
+                select(crl_state.c.ca_arn).where(due).order_by(crl_state.c.ca_arn).limit(limit)
+            ).scalars()
+        )
+        claimed = []
+        for arn in candidates:
+            # The WHERE re-checks the lease, so of two racing nodes exactly one takes the CA.
+            taken = self._connection.execute(
+                update(crl_state)
+                .where(crl_state.c.ca_arn == arn, due)
+                .values(lease_until=lease_until)
+            ).rowcount
+            if taken == 1:
+                claimed.append(arn)
+        return claimed
+
+    def next_issue_sequence(self, ca_arn: str) -> int:
+        self._writable()
+        self._ensure_crl_state(ca_arn)
+        self._connection.execute(
+            update(crl_state)
+            .where(crl_state.c.ca_arn == ca_arn)
+            .values(issued_count=crl_state.c.issued_count + 1)
+        )
+        count = self._connection.execute(
+            select(crl_state.c.issued_count).where(crl_state.c.ca_arn == ca_arn)
+        ).scalar_one()
+        return int(count) - 1
+
+    def _ensure_crl_state(self, ca_arn: str) -> None:
+        self._insert_or_ignore(crl_state, {"ca_arn": ca_arn, "crl_number": 0, "issued_count": 0})
 
     # --- idempotency tokens -------------------------------------------------------------------
 
@@ -455,6 +579,34 @@ def _enum(cls: type[E], value: str | None) -> E | None:
     return None if value is None else cls(value)
 
 
+def _issued(row: Row[Any]) -> IssuedCertificate:
+    return IssuedCertificate(
+        ca_arn=row.ca_arn,
+        serial=serial_from_text(row.serial),
+        certificate_der=bytes(row.certificate_der),
+        not_before=row.not_before,
+        not_after=row.not_after,
+        issued_at=row.issued_at,
+        template_arn=row.template_arn,
+        revoked_at=row.revoked_at,
+        revocation_reason=_enum(RevocationReason, row.revocation_reason),
+        crl_partition=row.crl_partition,
+    )
+
+
+def _crl_state(row: Row[Any]) -> CrlState:
+    return CrlState(
+        ca_arn=row.ca_arn,
+        crl_number=int(row.crl_number),
+        dirty_since=row.dirty_since,
+        this_update=row.this_update,
+        next_update=row.next_update,
+        next_refresh_at=row.next_refresh_at,
+        lease_until=row.lease_until,
+        issued_count=int(row.issued_count),
+    )
+
+
 def _access_key(row: Row[Any]) -> AccessKey:
     return AccessKey(
         access_key_id=row.access_key_id, account_id=row.account_id, created_at=row.created_at
@@ -486,6 +638,8 @@ def _ca_values(ca: CertificateAuthority) -> dict[str, object]:
         "failure_reason": _value(ca.failure_reason),
         "restorable_until": ca.restorable_until,
         "status_before_deletion": _value(ca.status_before_deletion),
+        "public_key_sha1": None if ca.public_key_sha1 is None else ca.public_key_sha1.hex(),
+        "public_key_sha256": None if ca.public_key_sha256 is None else ca.public_key_sha256.hex(),
         "version": ca.version,
     }
 
@@ -517,6 +671,10 @@ def _ca(row: Row[Any]) -> CertificateAuthority:
         failure_reason=_enum(FailureReason, row.failure_reason),
         restorable_until=row.restorable_until,
         status_before_deletion=_enum(CaStatus, row.status_before_deletion),
+        public_key_sha1=None if row.public_key_sha1 is None else bytes.fromhex(row.public_key_sha1),
+        public_key_sha256=(
+            None if row.public_key_sha256 is None else bytes.fromhex(row.public_key_sha256)
+        ),
         version=row.version,
     )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Dialect,
@@ -109,6 +110,9 @@ certificate_authorities = Table(
     Column("restorable_until", UtcDateTime, nullable=True),
     Column("status_before_deletion", String, nullable=True),
     Column("version", Integer, nullable=False),
+    # Hex hashes of the public key bit string (revision 0002): OCSP names issuers by them.
+    Column("public_key_sha1", String, nullable=True, index=True),
+    Column("public_key_sha256", String, nullable=True, index=True),
     # ListCertificateAuthorities: one account's CAs in ARN order.
     Index(None, "account_id", "arn"),
     # The purge sweep: DELETED CAs whose restore window has closed.
@@ -127,8 +131,25 @@ certificates = Table(
     Column("template_arn", String, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
     Column("revocation_reason", String, nullable=True),
+    Column("crl_partition", String, nullable=True),  # revision 0002
     # The uniqueness a random serial relies on, and the index every lookup uses.
     PrimaryKeyConstraint("ca_arn", "serial"),
+    # CRL generation reads one CA's revoked certificates (revision 0002).
+    Index(None, "ca_arn", "revoked_at"),
+)
+
+# One row per CA with CRL publication enabled (revision 0002).
+crl_state = Table(
+    "crl_state",
+    metadata,
+    Column("ca_arn", String, ForeignKey("certificate_authorities.arn"), primary_key=True),
+    Column("crl_number", BigInteger, nullable=False),
+    Column("dirty_since", UtcDateTime, nullable=True),
+    Column("this_update", UtcDateTime, nullable=True),
+    Column("next_update", UtcDateTime, nullable=True),
+    Column("next_refresh_at", UtcDateTime, nullable=True),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("issued_count", BigInteger, nullable=False),
 )
 
 idempotency_tokens = Table(
