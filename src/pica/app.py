@@ -20,6 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pica.adapters.keystore.kek_file import FileKeyStore
+from pica.adapters.objectstore.local_dir import LocalDirObjectStore
+from pica.adapters.objectstore.s3 import S3ObjectStore
 from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.accounts import AccountService, Credentials
 from pica.authority.arns import ArnFactory
@@ -27,17 +29,40 @@ from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.keys import PrivateKeyCache
+from pica.authority.ocsp import OcspResponder
+from pica.authority.ports import ObjectStore
+from pica.authority.revocation import CrlPublisher, RevocationService
+from pica.authority.revocation_urls import RevocationUrls
 from pica.settings import Settings
 from pica.wire.awsjson.endpoint import AwsJsonEndpoint, error_response
 from pica.wire.awsjson.handlers import ApiServices
 from pica.wire.awsjson.service_model import load_service_model
 from pica.wire.awsjson.sigv4 import SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidator
+from pica.wire.crl_http import CrlEndpoint
+from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
 
 log = logging.getLogger("pica")
 
 PURGE_INTERVAL_SECONDS = 60.0
 SETTINGS_ENV = "PICA_SETTINGS_JSON"
+
+
+class Wakeup:
+    """Lets a request thread nudge this process's CRL publisher (an asyncio event)."""
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.event: asyncio.Event | None = None
+
+    def bind(self) -> asyncio.Event:
+        self._loop = asyncio.get_running_loop()
+        self.event = asyncio.Event()
+        return self.event
+
+    def __call__(self) -> None:
+        if self._loop is not None and self.event is not None:
+            self._loop.call_soon_threadsafe(self.event.set)
 
 
 @dataclass
@@ -47,9 +72,23 @@ class Runtime:
     settings: Settings
     store: SqlStore
     services: ApiServices
+    publisher: CrlPublisher
+    ocsp: OcspResponder
+    wakeup: Wakeup
 
     def close(self) -> None:
         self.store.dispose()
+
+
+def build_object_store(settings: Settings) -> ObjectStore:
+    if settings.object_store == "s3":
+        return S3ObjectStore(
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region or settings.region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key,
+        )
+    return LocalDirObjectStore(settings.buckets_dir, settings.resolved_public_url)
 
 
 def prepare_data_dir(settings: Settings) -> None:
@@ -66,6 +105,13 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     key_store = FileKeyStore.open_or_create(settings.resolved_kek_file)
     clock = SystemClock()
     keys = PrivateKeyCache(key_store)
+    objects = build_object_store(settings)
+    urls = RevocationUrls(
+        object_url=objects.object_url,
+        default_ocsp_url=f"{settings.resolved_public_url}/ocsp",
+        partition_size=settings.crl_partition_size,
+    )
+    wakeup = Wakeup()
     services = ApiServices(
         authorities=CertificateAuthorityService(
             store,
@@ -75,11 +121,14 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             ArnFactory(settings.partition, settings.region),
             Limits(max_cas_per_account=settings.max_cas_per_account),
         ),
-        certificates=CertificateService(store, keys, clock),
+        certificates=CertificateService(store, keys, clock, urls),
+        revocation=RevocationService(store, clock, wakeup),
         accounts=AccountService(store, key_store, clock),
         clock=clock,
     )
-    return Runtime(settings, store, services)
+    publisher = CrlPublisher(store, objects, keys, clock, urls)
+    ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
+    return Runtime(settings, store, services, publisher, ocsp, wakeup)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -131,7 +180,7 @@ def client_exports(settings: Settings) -> str:
     )
 
 
-async def _not_found(request: Request) -> Response:
+def _not_found(request: Request) -> Response:
     return error_response(
         404,
         "UnknownOperationException",
@@ -149,6 +198,8 @@ def create_app(runtime: Runtime) -> Starlette:
         SigV4Verifier(services.accounts.secret_for),
         max_body=runtime.settings.max_body_bytes,
     )
+    ocsp = make_ocsp_endpoints(runtime.ocsp)
+    crl = CrlEndpoint(runtime.publisher)
 
     async def purge_loop() -> None:
         while True:
@@ -158,22 +209,66 @@ def create_app(runtime: Runtime) -> Starlette:
                 log.exception("purging deleted certificate authorities failed")
             await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
+    async def publish_loop() -> None:
+        wake = runtime.wakeup.bind()
+        interval = runtime.settings.crl_poll_seconds
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=interval)
+                # Woken by a revocation: let the ones right behind it land first, so a burst
+                # of revocations is covered by one CRL.
+                await asyncio.sleep(min(0.2, interval))
+            wake.clear()
+            try:
+                while await run_in_threadpool(runtime.publisher.publish_due) > 0:
+                    pass
+            except Exception:
+                log.exception("CRL publication failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(purge_loop())
+        tasks = [asyncio.create_task(purge_loop()), asyncio.create_task(publish_loop())]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             runtime.close()
 
+    async def post_root(request: Request) -> Response:
+        # OCSP clients POST to the URL in the AIA, which may be this root path.
+        if is_ocsp_request(request):
+            return await ocsp.post(request)
+        return await endpoint.handle(request)
+
+    async def post_other(request: Request) -> Response:
+        if is_ocsp_request(request):
+            return await ocsp.post(request)
+        return _not_found(request)
+
+    async def get_any(request: Request) -> Response:
+        path = request.path_params["path"]
+        if path.endswith(".crl"):
+            found = await crl.get(request, path)
+            if found is not None:
+                return found
+        elif path:
+            answered = await ocsp.get(request, path)
+            if answered is not None:
+                return answered
+        return _not_found(request)
+
+    async def other(request: Request) -> Response:
+        return _not_found(request)
+
     routes = [
-        Route("/", endpoint.handle, methods=["POST"]),
-        Route(
-            "/{path:path}", _not_found, methods=["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"]
-        ),
+        Route("/", post_root, methods=["POST"]),
+        Route("/{path:path}", get_any, methods=["GET"]),
+        Route("/{path:path}", post_other, methods=["POST"]),
+        Route("/{path:path}", other, methods=["PUT", "DELETE", "HEAD", "PATCH"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

@@ -6,6 +6,7 @@ Management commands open the same database as the server and work while it runs.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import os
@@ -90,6 +91,22 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2) if getattr(args, "json", False) else text)
 
 
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging setup plus pica's own loggers (uvicorn's dictConfig would otherwise
+    drop every handler configured before it, and with them pica's error logs)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["pica"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["pica"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "pica",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["pica"] = {"handlers": ["pica"], "level": level.upper(), "propagate": False}
+    return config
+
+
 def _serve(settings: Settings) -> int:
     import uvicorn
 
@@ -113,6 +130,7 @@ def _serve(settings: Settings) -> int:
         port=settings.port,
         workers=settings.workers,
         log_level=settings.log_level,
+        log_config=_log_config(settings.log_level),
         access_log=settings.log_level == "debug",
     )
     return 0

@@ -37,6 +37,19 @@ class Settings:
     log_level: str = "info"
     max_body_bytes: int = 4 * 1024 * 1024
     max_cas_per_account: int = 200
+    # The URL clients reach this pica at (CRL and OCSP URLs in certificates); default: endpoint.
+    public_url: str | None = None
+    # Where CRLs are published: "local" (folders under <data-dir>/buckets, served by pica) or
+    # "s3" (any S3-compatible store; AWS itself when s3_endpoint_url is unset).
+    object_store: str = "local"
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    crl_partition_size: int = 100_000
+    crl_poll_seconds: float = 1.0
+    # "ca": OCSP responses signed by the CA key; "delegated": by an OCSP-signing certificate.
+    ocsp_signer: str = "ca"
 
     @property
     def resolved_database_url(self) -> str:
@@ -45,6 +58,14 @@ class Settings:
     @property
     def resolved_kek_file(self) -> Path:
         return self.kek_file or self.data_dir / "kek"
+
+    @property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or self.endpoint_url).rstrip("/")
+
+    @property
+    def buckets_dir(self) -> Path:
+        return self.data_dir / "buckets"
 
     @property
     def endpoint_url(self) -> str:
@@ -70,6 +91,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if value is None:
             return None
+        if "float" in field_type:
+            return float(value)
         if "int" in field_type:
             return int(value)
         if "Path" in field_type:
@@ -88,6 +111,14 @@ def build(values: dict[str, Any]) -> Settings:
         raise SettingsError(f"port {settings.port} is out of range")
     if settings.workers < 1:
         raise SettingsError("workers must be at least 1")
+    if settings.object_store not in ("local", "s3"):
+        raise SettingsError(f"object_store must be 'local' or 's3', not {settings.object_store!r}")
+    if settings.ocsp_signer not in ("ca", "delegated"):
+        raise SettingsError(
+            f"ocsp_signer must be 'ca' or 'delegated', not {settings.ocsp_signer!r}"
+        )
+    if settings.crl_partition_size < 1:
+        raise SettingsError("crl_partition_size must be at least 1")
     return dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
 
 

@@ -181,3 +181,38 @@ def pkilint_findings(certificate: x509.Certificate, tmp: Path) -> str:
     )
     # pkilint prints one line per finding at or above the threshold, nothing when clean.
     return (completed.stdout + completed.stderr).strip()
+
+
+def new_root_with_revocation(
+    pca: Any, revocation: dict[str, Any], key_algorithm: str = "EC_prime256v1"
+) -> str:
+    """An ACTIVE root whose RevocationConfiguration is set at creation."""
+    signing = "SHA256WITHECDSA" if key_algorithm.startswith("EC") else "SHA256WITHRSA"
+    arn: str = pca.create_certificate_authority(
+        CertificateAuthorityConfiguration=ca_config(key_algorithm, signing),
+        CertificateAuthorityType="ROOT",
+        RevocationConfiguration=revocation,
+    )["CertificateAuthorityArn"]
+    activate_root(pca, arn, signing)
+    return arn
+
+
+def extension_or_none(certificate: x509.Certificate, kind: type[x509.ExtensionType]) -> Any:
+    try:
+        return certificate.extensions.get_extension_for_class(kind)
+    except x509.ExtensionNotFound:
+        return None
+
+
+def cdp_url(certificate: x509.Certificate) -> str:
+    cdp = certificate.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    (point,) = list(cdp)
+    assert point.full_name is not None
+    (name,) = point.full_name
+    return str(name.value)
+
+
+def ocsp_url(certificate: x509.Certificate) -> str:
+    aia = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    (description,) = [d for d in aia if d.access_method.dotted_string == "1.3.6.1.5.5.7.48.1"]
+    return str(description.access_location.value)

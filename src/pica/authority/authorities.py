@@ -21,6 +21,7 @@ from pica.authority.algorithms import check_pairing, generate_private_key
 from pica.authority.arns import ArnFactory
 from pica.authority.ca_certificate import validate_import
 from pica.authority.issuance import key_usage_extension, sign_csr
+from pica.authority.key_hashes import public_key_hashes
 from pica.authority.keys import PrivateKeyCache, seal_private_key
 from pica.authority.lifecycle import Action
 from pica.authority.model import (
@@ -215,6 +216,7 @@ class CertificateAuthorityService:
         )
         now = self._clock.now()
         arn = self._arns.new_ca_arn(caller.account_id)
+        key_sha1, key_sha256 = public_key_hashes(private_key.public_key())
         ca = CertificateAuthority(
             arn=arn,
             account_id=caller.account_id,
@@ -228,6 +230,8 @@ class CertificateAuthorityService:
             last_state_change_at=now,
             sealed_key=seal_private_key(self._key_store, private_key, arn),
             csr_pem=csr.public_bytes(Encoding.PEM).decode("ascii"),
+            public_key_sha1=key_sha1,
+            public_key_sha256=key_sha256,
         )
         try:
             with self._store.transaction() as tx:
@@ -349,6 +353,9 @@ class CertificateAuthorityService:
                 not_before=cert.not_valid_before_utc,
                 not_after=cert.not_valid_after_utc,
             )
+            if ca.revocation_configuration.crl.enabled and ca.certificate_pem is not None:
+                # A renewed CA certificate: re-sign the CRL under it.
+                tx.mark_crl_dirty(arn, now)
 
     # --- update / delete / restore ----------------------------------------------------------
 
@@ -374,8 +381,10 @@ class CertificateAuthorityService:
             if status is not None and status is not ca.status:
                 changes["status"] = lifecycle.transition(ca.status, status, arn)
                 changes["last_state_change_at"] = now
-            if revocation is not None:
+            if revocation is not None and revocation != ca.revocation_configuration:
                 changes["revocation_configuration"] = revocation
+                if revocation.crl.enabled:
+                    tx.mark_crl_dirty(arn, now)
             if changes:
                 save(tx, ca, **changes)
 

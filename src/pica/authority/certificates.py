@@ -8,7 +8,7 @@ IdempotencyToken within five minutes returns the first certificate's ARN and sig
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -45,6 +45,7 @@ from pica.authority.model import (
 )
 from pica.authority.pem import der_to_pem, join_pem
 from pica.authority.ports import Clock, Store, Transaction
+from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
 from pica.errors import Conflict, InvalidArgs, InvalidState, NotFound
 
@@ -109,10 +110,29 @@ def _check_ca_template(ca: CertificateAuthority, template: Template) -> None:
 
 
 class CertificateService:
-    def __init__(self, store: Store, keys: PrivateKeyCache, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, keys: PrivateKeyCache, clock: Clock, urls: RevocationUrls
+    ) -> None:
         self._store = store
         self._keys = keys
         self._clock = clock
+        self._urls = urls
+
+    def _revocation_extensions(
+        self, tx: Transaction, ca: CertificateAuthority, now: datetime
+    ) -> tuple[str | None, tuple[x509.Extension[x509.ExtensionType], ...]]:
+        """The CRL partition and the CDP/AIA extensions for one more certificate of `ca`."""
+        partition = None
+        crl = ca.revocation_configuration.crl
+        if crl.enabled:
+            if self._urls.is_partitioned(ca):
+                sequence = tx.next_issue_sequence(ca.arn)
+                partition = self._urls.partition_name(ca, sequence // self._urls.partition_size)
+            state = tx.get_crl_state(ca.arn)
+            if state is None or (state.this_update is None and state.dirty_since is None):
+                # AWS writes a CA's first CRL once a certificate refers to it.
+                tx.mark_crl_dirty(ca.arn, now)
+        return partition, self._urls.extensions(ca, partition)
 
     def issue(self, caller: Caller, request: IssueRequest) -> str:
         template = template_for(request.template_arn)
@@ -198,6 +218,10 @@ class CertificateService:
             issuer = IssuerIdentity(
                 csr.subject, private_key, issuer_key_identifier(None, csr.public_key())
             )
+        partition: str | None = None
+        revocation_extensions: tuple[x509.Extension[x509.ExtensionType], ...] = ()
+        if not template.self_signed:
+            partition, revocation_extensions = self._revocation_extensions(tx, ca, now)
         for attempt in range(_SERIAL_ATTEMPTS):
             serial = new_serial()
             certificate = sign_certificate(
@@ -209,6 +233,7 @@ class CertificateService:
                 template=template,
                 signing_algorithm=request.signing_algorithm,
                 subject_alternative_names=csr_subject_alternative_names(csr),
+                extra_extensions=revocation_extensions,
             )
             record = IssuedCertificate(
                 ca_arn=ca.arn,
@@ -218,6 +243,7 @@ class CertificateService:
                 not_after=window.not_after,
                 issued_at=now,
                 template_arn=template.arn,
+                crl_partition=partition,
             )
             try:
                 tx.insert_certificate(record)

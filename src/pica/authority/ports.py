@@ -107,6 +107,27 @@ class Transaction(Protocol):
         """Lease CAs whose CRL is dirty or due for refresh and not leased by another node."""
         ...
 
+    def start_crl_publication(self, ca_arn: str, retry_at: datetime) -> None:
+        """Clear dirty_since (revocations after this set it again) and, so that a crashed
+        publication is retried, set next_refresh_at to `retry_at`."""
+        ...
+
+    def record_crl_publication(
+        self,
+        ca_arn: str,
+        *,
+        crl_number: int,
+        this_update: datetime,
+        next_update: datetime,
+        next_refresh_at: datetime | None,
+    ) -> None:
+        """Store what was published and release the lease (dirty_since is left alone)."""
+        ...
+
+    def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
+        """The CA whose ARN ends in `/<ca_id>` (CRL URLs name CAs by id only)."""
+        ...
+
     def next_issue_sequence(self, ca_arn: str) -> int:
         """Atomically count one more certificate for the CA; the count before this one."""
         ...

@@ -464,6 +464,42 @@ class SqlTransaction:
                 claimed.append(arn)
         return claimed
 
+    def start_crl_publication(self, ca_arn: str, retry_at: datetime) -> None:
+        self._writable()
+        self._connection.execute(
+            update(crl_state)
+            .where(crl_state.c.ca_arn == ca_arn)
+            .values(dirty_since=None, next_refresh_at=retry_at)
+        )
+
+    def record_crl_publication(
+        self,
+        ca_arn: str,
+        *,
+        crl_number: int,
+        this_update: datetime,
+        next_update: datetime,
+        next_refresh_at: datetime | None,
+    ) -> None:
+        self._writable()
+        self._connection.execute(
+            update(crl_state)
+            .where(crl_state.c.ca_arn == ca_arn)
+            .values(
+                crl_number=crl_number,
+                this_update=this_update,
+                next_update=next_update,
+                next_refresh_at=next_refresh_at,
+                lease_until=None,
+            )
+        )
+
+    def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
+        table = certificate_authorities
+        # CA ids are UUIDs: the LIKE pattern cannot contain wildcards of its own.
+        rows = self._all(select(table).where(table.c.arn.like(f"%:certificate-authority/{ca_id}")))
+        return _ca(rows[0]) if len(rows) == 1 else None
+
     def next_issue_sequence(self, ca_arn: str) -> int:
         self._writable()
         self._ensure_crl_state(ca_arn)

@@ -30,7 +30,7 @@ OPERATIONS: dict[str, h.Handler | None] = {
     "ListTags": h.list_tags,
     "PutPolicy": None,
     "RestoreCertificateAuthority": h.restore_certificate_authority,
-    "RevokeCertificate": None,
+    "RevokeCertificate": h.revoke_certificate,
     "TagCertificateAuthority": h.tag_certificate_authority,
     "UntagCertificateAuthority": h.untag_certificate_authority,
     "UpdateCertificateAuthority": h.update_certificate_authority,

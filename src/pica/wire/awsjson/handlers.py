@@ -17,10 +17,12 @@ from pica.authority.model import (
     CaType,
     KeyStorageSecurityStandard,
     RevocationConfiguration,
+    RevocationReason,
     SigningAlgorithm,
     UsageMode,
 )
 from pica.authority.ports import Clock
+from pica.authority.revocation import RevocationService
 from pica.wire.awsjson import codec
 
 Json = dict[str, Any]
@@ -30,6 +32,7 @@ Json = dict[str, Any]
 class ApiServices:
     authorities: CertificateAuthorityService
     certificates: CertificateService
+    revocation: RevocationService
     accounts: AccountService
     clock: Clock
 
@@ -167,3 +170,13 @@ def list_tags(ctx: RequestContext, p: Json) -> Json:
         ctx.caller, p["CertificateAuthorityArn"], p.get("MaxResults"), p.get("NextToken")
     )
     return codec.drop_none({"Tags": codec.render_tags(page.tags), "NextToken": page.next_token})
+
+
+def revoke_certificate(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.revocation.revoke(
+        ctx.caller,
+        p["CertificateAuthorityArn"],
+        p["CertificateSerial"],
+        RevocationReason(p["RevocationReason"]),
+    )
+    return {}

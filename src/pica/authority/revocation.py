@@ -1,0 +1,233 @@
+"""RevokeCertificate, and the CRL publisher that turns revocations into published CRLs.
+
+A revocation is committed and visible to OCSP at once; it marks the CA's CRL dirty. Each pica
+process runs the publisher every second (and is woken right after a revocation it handled): it
+leases the CAs whose CRL is dirty or due for refresh, so many revocations arriving together are
+covered by one new CRL, and only one node publishes a given CA at a time. A CRL is refreshed at
+half its lifetime, as AWS does, so a valid one is always in place before nextUpdate.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from pica.authority import lifecycle
+from pica.authority.authorities import Caller, load_ca, parse_certificate_pem
+from pica.authority.crl import build_crl
+from pica.authority.issuance import issuer_key_identifier
+from pica.authority.keys import PrivateKeyCache
+from pica.authority.lifecycle import Action
+from pica.authority.model import CaStatus, CertificateAuthority, RevocationReason
+from pica.authority.ports import Clock, ObjectStore, Store
+from pica.authority.revocation_urls import RevocationUrls
+from pica.errors import InvalidRequest, NotFound, PicaError, RequestAlreadyProcessed
+
+log = logging.getLogger("pica.crl")
+
+LEASE = timedelta(seconds=60)
+RETRY_AFTER_FAILURE = timedelta(seconds=15)
+CRL_CONTENT_TYPE = "application/pkix-crl"
+_SERIAL = re.compile(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})*|[0-9a-fA-F]+")
+
+
+def parse_serial(text: str) -> int:
+    """A serial as AWS accepts it: hex, with or without colons, any case, leading zeros."""
+    cleaned = text.strip()
+    if not cleaned or _SERIAL.fullmatch(cleaned) is None:
+        raise InvalidRequest(f"The certificate serial {text!r} is not a hexadecimal serial number.")
+    serial = int(cleaned.replace(":", ""), 16)
+    if serial == 0 or serial.bit_length() > 160:
+        raise InvalidRequest(f"The certificate serial {text!r} is not a valid serial number.")
+    return serial
+
+
+class RevocationService:
+    def __init__(self, store: Store, clock: Clock, wake: Callable[[], None] | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self._wake = wake  # tells this process's publisher there is work (optional)
+
+    def revoke(
+        self, caller: Caller, ca_arn: str, serial_text: str, reason: RevocationReason
+    ) -> None:
+        serial = parse_serial(serial_text)
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            ca = load_ca(tx, caller, ca_arn, now)
+            lifecycle.require(Action.REVOKE, ca.effective_status(now), ca_arn)
+            certificate = tx.get_certificate(ca_arn, serial)
+            if certificate is None:
+                raise NotFound(
+                    f"Could not find a certificate with serial {serial:x} issued by {ca_arn}."
+                )
+            if ca.serial == serial and ca.type.value == "ROOT":
+                raise InvalidRequest(
+                    "A root certificate authority cannot revoke its own certificate."
+                )
+            if not tx.revoke_certificate(ca_arn, serial, now, reason):
+                raise RequestAlreadyProcessed(
+                    f"The certificate with serial {serial:x} has already been revoked."
+                )
+            if ca.revocation_configuration.crl.enabled:
+                tx.mark_crl_dirty(ca_arn, now)
+        if self._wake is not None:
+            self._wake()
+
+
+class CrlPublisher:
+    def __init__(
+        self,
+        store: Store,
+        objects: ObjectStore,
+        keys: PrivateKeyCache,
+        clock: Clock,
+        urls: RevocationUrls,
+    ) -> None:
+        self._store = store
+        self._objects = objects
+        self._keys = keys
+        self._clock = clock
+        self._urls = urls
+
+    def publish_due(self, limit: int = 20) -> int:
+        """Publish every CRL that is dirty or due; the number of CAs handled."""
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            claimed = tx.claim_crl_work(now, now + LEASE, limit)
+            for arn in claimed:
+                tx.start_crl_publication(arn, retry_at=now + LEASE)
+        for arn in claimed:
+            try:
+                self.publish(arn)
+            except Exception as exc:
+                level = logging.WARNING if isinstance(exc, PicaError) else logging.ERROR
+                log.log(level, "publishing the CRL of %s failed; retrying", arn, exc_info=True)
+                retry = self._clock.now() + RETRY_AFTER_FAILURE
+                with self._store.transaction() as tx:
+                    tx.mark_crl_dirty(arn, retry)
+                    state = tx.get_crl_state(arn)
+                    if state is not None:
+                        tx.record_crl_publication(
+                            arn,
+                            crl_number=state.crl_number,
+                            this_update=state.this_update or retry,
+                            next_update=state.next_update or retry,
+                            next_refresh_at=retry,
+                        )
+        return len(claimed)
+
+    def publish(self, arn: str) -> None:
+        now = self._clock.now()
+        with self._store.transaction(read_only=True) as tx:
+            ca = tx.get_ca(arn)
+            state = tx.get_crl_state(arn)
+        if ca is None or state is None:
+            return
+        status = ca.effective_status(now)
+        crl = ca.revocation_configuration.crl
+        if (
+            not crl.enabled
+            or status not in (CaStatus.ACTIVE, CaStatus.DISABLED)
+            or ca.certificate_pem is None
+            or ca.sealed_key is None
+        ):
+            # Nothing to publish (disabled, expired, deleted): stop refreshing until dirty again.
+            with self._store.transaction() as tx:
+                tx.record_crl_publication(
+                    arn,
+                    crl_number=state.crl_number,
+                    this_update=state.this_update or now,
+                    next_update=state.next_update or now,
+                    next_refresh_at=None,
+                )
+            return
+        lifetime = timedelta(days=crl.expiration_in_days or 7)
+        this_update = now.replace(microsecond=0)
+        next_update = this_update + lifetime
+        # Keep an expired certificate on one more CRL after it expires (AWS behaviour).
+        keep_after = state.this_update or this_update
+        crl_number = max(state.crl_number + 1, int(now.timestamp() * 1000))
+        partitions: list[str | None] = [None]
+        if self._urls.is_partitioned(ca):
+            count = max(1, -(-state.issued_count // self._urls.partition_size))
+            partitions = [self._urls.partition_name(ca, i) for i in range(count)]
+        ca_certificate = parse_certificate_pem(ca.certificate_pem)
+        key = self._keys.get(arn, ca.sealed_key)
+        assert crl.s3_bucket_name is not None
+        for partition in partitions:
+            with self._store.transaction(read_only=True) as tx:
+                revoked = tx.list_revoked_certificates(
+                    arn, expiring_after=keep_after, partition=partition
+                )
+            document = build_crl(
+                issuer=ca_certificate.subject,
+                issuer_key_identifier=issuer_key_identifier(
+                    ca_certificate, ca_certificate.public_key()
+                ),
+                private_key=key,
+                signing_algorithm=ca.configuration.signing_algorithm,
+                crl_number=crl_number,
+                this_update=this_update,
+                next_update=next_update,
+                revoked=revoked,
+                distribution_point=self._urls.crl_url(ca, partition) if partition else None,
+            )
+            self._objects.put_object(
+                crl.s3_bucket_name,
+                self._urls.crl_key(ca, partition),
+                document.public_bytes(Encoding.DER),
+                content_type=CRL_CONTENT_TYPE,
+                public_read=crl.s3_object_acl is None or crl.s3_object_acl.value == "PUBLIC_READ",
+            )
+        with self._store.transaction() as tx:
+            tx.record_crl_publication(
+                arn,
+                crl_number=crl_number,
+                this_update=this_update,
+                next_update=next_update,
+                next_refresh_at=this_update + lifetime / 2,
+            )
+        log.info("published CRL %d of %s (%d partition(s))", crl_number, arn, len(partitions))
+
+    def crl_for_path(self, path: str) -> bytes | None:
+        """The CRL object a GET of `path` names: `<key>` (CNAME style) or `<bucket>/<key>`."""
+        path = path.lstrip("/")
+        if not path.endswith(".crl"):
+            return None
+        found = self._by_cname_path(path)
+        if found is not None:
+            return found
+        bucket, _, key = path.partition("/")
+        if not key:
+            return None
+        try:
+            return self._objects.get_object(bucket, key)
+        except PicaError:
+            return None
+
+    def _by_cname_path(self, key: str) -> bytes | None:
+        segments = key[: -len(".crl")].split("/")
+        candidates = [segments[-1]] + ([segments[-2]] if len(segments) >= 2 else [])
+        for ca_id in candidates:
+            with self._store.transaction(read_only=True) as tx:
+                ca = tx.find_ca_by_id(ca_id)
+            if ca is None or not _publishes(ca, key, self._urls):
+                continue
+            bucket = ca.revocation_configuration.crl.s3_bucket_name
+            if bucket is None:
+                continue
+            try:
+                return self._objects.get_object(bucket, key)
+            except PicaError:
+                return None
+        return None
+
+
+def _publishes(ca: CertificateAuthority, key: str, urls: RevocationUrls) -> bool:
+    prefix = urls.crl_prefix(ca)
+    return key == urls.crl_key(ca) or key.startswith(f"{prefix}/{ca.ca_id}/")

@@ -1,0 +1,144 @@
+"""OCSP over HTTP (RFC 6960 Appendix A, RFC 5019 section 5): POST a DER request, or GET it.
+
+POST carries the DER request as the body with `Content-Type: application/ocsp-request`. GET
+appends the URL-encoded base64 of the request to the responder URL; the responder URL may have
+any path, and base64 itself contains `/`, so the request is the shortest trailing run of path
+segments that decodes to one whole DER SEQUENCE. GET responses carry RFC 5019 caching headers
+so an HTTP cache can serve them until nextUpdate; POST responses are not cacheable by HTTP.
+"""
+
+from __future__ import annotations
+
+import binascii
+import hashlib
+from datetime import datetime
+from email.utils import format_datetime
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from pica.authority.ocsp import OcspAnswer, OcspResponder
+
+REQUEST_CONTENT_TYPE = "application/ocsp-request"
+RESPONSE_CONTENT_TYPE = "application/ocsp-response"
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def is_ocsp_request(request: Request) -> bool:
+    """Whether a request says it carries an OCSP request (media type only, parameters ignored)."""
+    content_type = request.headers.get("content-type", "")
+    return content_type.split(";", 1)[0].strip().lower() == REQUEST_CONTENT_TYPE
+
+
+def _der_sequence_length(data: bytes) -> int | None:
+    """The total length of the DER SEQUENCE `data` starts with, or None if it is not one."""
+    if len(data) < 2 or data[0] != 0x30:
+        return None
+    first = data[1]
+    if first < 0x80:
+        return 2 + first
+    size = first & 0x7F
+    if size == 0 or size > 4 or len(data) < 2 + size:
+        return None
+    return 2 + size + int.from_bytes(data[2 : 2 + size], "big")
+
+
+def request_from_path(path: str, max_bytes: int = MAX_REQUEST_BYTES) -> bytes | None:
+    """The DER request a GET path ends with, or None when no trailing part is one.
+
+    `path` is percent-decoded already. A `+` that arrived unencoded may have become a space
+    on the way (form-style encoding), so spaces are read as `+`.
+    """
+    segments = path.split("/")
+    for start in range(len(segments) - 1, -1, -1):
+        candidate = "/".join(segments[start:]).replace(" ", "+")
+        if not candidate or len(candidate) > (max_bytes * 4) // 3 + 4:
+            continue
+        try:
+            der = binascii.a2b_base64(candidate, strict_mode=True)
+        except binascii.Error:
+            continue
+        if _der_sequence_length(der) == len(der):
+            return der
+    return None
+
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment, usegmt=True)
+
+
+def _caching_headers(answer: OcspAnswer) -> dict[str, str]:
+    """RFC 5019 6.2: let caches keep a response until its nextUpdate, and no longer."""
+    if not answer.cacheable or answer.produced_at is None or answer.next_update is None:
+        return {"Cache-Control": "no-store"}
+    max_age = max(0, int((answer.next_update - answer.produced_at).total_seconds()))
+    return {
+        "Cache-Control": f"max-age={max_age}, public, no-transform, must-revalidate",
+        "Last-Modified": _http_date(answer.produced_at),
+        "Expires": _http_date(answer.next_update),
+        "ETag": f'"{hashlib.sha256(answer.der).hexdigest()}"',
+    }
+
+
+class OcspEndpoints:
+    """The two OCSP endpoints of one responder; the composition root decides where they live."""
+
+    def __init__(self, responder: OcspResponder, *, max_body: int = MAX_REQUEST_BYTES) -> None:
+        self._responder = responder
+        self._max_body = max_body
+
+    async def _read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+            raise _BodyTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self._max_body:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def post(self, request: Request) -> Response:
+        """POST: the body is the DER request."""
+        if not is_ocsp_request(request):
+            return Response(
+                f"OCSP requests are sent as {REQUEST_CONTENT_TYPE}.\n",
+                status_code=415,
+                media_type="text/plain",
+            )
+        try:
+            body = await self._read_body(request)
+        except _BodyTooLarge:
+            return Response(
+                f"An OCSP request is at most {self._max_body} bytes.\n",
+                status_code=413,
+                media_type="text/plain",
+            )
+        answer = await run_in_threadpool(self._responder.answer, body)
+        return Response(answer.der, media_type=RESPONSE_CONTENT_TYPE)
+
+    async def get(self, request: Request, path: str | None = None) -> Response | None:
+        """GET: the path ends with the base64 request; None when it does not (not OCSP).
+
+        `path` defaults to the request's whole (percent-decoded) path.
+        """
+        der = request_from_path(request.url.path if path is None else path, self._max_body)
+        if der is None:
+            return None
+        answer = await run_in_threadpool(self._responder.answer, der)
+        return Response(
+            answer.der, media_type=RESPONSE_CONTENT_TYPE, headers=_caching_headers(answer)
+        )
+
+
+def make_ocsp_endpoints(
+    responder: OcspResponder, *, max_body: int = MAX_REQUEST_BYTES
+) -> OcspEndpoints:
+    return OcspEndpoints(responder, max_body=max_body)
