@@ -105,7 +105,9 @@ def _check_segment(segment: str, what: str) -> None:
 
 def _write_atomically(path: Path, body: bytes) -> None:
     """Temporary file beside `path` (same file system, so the rename is atomic), synced, renamed."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(body)
