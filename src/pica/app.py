@@ -29,6 +29,7 @@ from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.keys import PrivateKeyCache
+from pica.authority.lint import LintGate, LintMode
 from pica.authority.ocsp import OcspResponder
 from pica.authority.ports import ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
@@ -121,7 +122,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             ArnFactory(settings.partition, settings.region),
             Limits(max_cas_per_account=settings.max_cas_per_account),
         ),
-        certificates=CertificateService(store, keys, clock, urls),
+        certificates=CertificateService(
+            store, keys, clock, urls, LintGate(LintMode(settings.lint_mode))
+        ),
         revocation=RevocationService(store, clock, wakeup),
         accounts=AccountService(store, key_store, clock),
         clock=clock,

@@ -50,6 +50,9 @@ class Settings:
     crl_poll_seconds: float = 1.0
     # "ca": OCSP responses signed by the CA key; "delegated": by an OCSP-signing certificate.
     ocsp_signer: str = "ca"
+    # Pre-issuance lint: "shaped" runs pkilint on passthrough/Blank/CA certificates, "all" on
+    # every certificate, "off" never (pica's structural RFC 5280 rules always run).
+    lint_mode: str = "shaped"
 
     @property
     def resolved_database_url(self) -> str:
@@ -117,6 +120,8 @@ def build(values: dict[str, Any]) -> Settings:
         raise SettingsError(
             f"ocsp_signer must be 'ca' or 'delegated', not {settings.ocsp_signer!r}"
         )
+    if settings.lint_mode not in ("shaped", "all", "off"):
+        raise SettingsError(f"lint_mode must be shaped, all or off, not {settings.lint_mode!r}")
     if settings.crl_partition_size < 1:
         raise SettingsError("crl_partition_size must be at least 1")
     return dataclasses.replace(settings, data_dir=settings.data_dir.resolve())

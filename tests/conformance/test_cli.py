@@ -111,13 +111,14 @@ def test_root_ca_through_the_cli(server: LiveServer, tmp_path: Path) -> None:
 
 def test_list_auto_paginates(server: LiveServer, pca: Any) -> None:
     created = {create_ca(pca) for _ in range(3)}
-    # --page-size makes the CLI ask for one CA per call and follow NextToken to the end.
-    listed = server.aws("acm-pca", "list-certificate-authorities", "--page-size", "1")
+    # --page-size makes the CLI ask for a few CAs per call and follow NextToken to the end.
+    listed = server.aws("acm-pca", "list-certificate-authorities", "--page-size", "2")
     arns = [ca["Arn"] for ca in listed["CertificateAuthorities"]]
     assert "NextToken" not in listed
     assert len(arns) == len(set(arns))
     assert created <= set(arns)
-    everything = pca.list_certificate_authorities(MaxResults=1000)["CertificateAuthorities"]
+    pages = pca.get_paginator("list_certificate_authorities").paginate()
+    everything = [ca for page in pages for ca in page["CertificateAuthorities"]]
     assert set(arns) == {ca["Arn"] for ca in everything}
     first_page = server.aws(
         "acm-pca", "list-certificate-authorities", "--max-items", "2", "--page-size", "1"

@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pica.authority.ca_certificate import validate_import
-from pica.authority.issuance import IssuerIdentity, new_serial, sign_certificate
+from pica.authority.issuance import IssuerIdentity, certificate_builder, new_serial, sign
 from pica.authority.model import CaType, SigningAlgorithm
+from pica.authority.profiles import compose
 from pica.authority.templates import TEMPLATES, template_for
 from pica.authority.validity import ValidityWindow
 from pica.errors import CertificateMismatch, InvalidArgs, InvalidRequest, MalformedCertificate
@@ -25,24 +26,44 @@ CA_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unit CA")])
 ISSUER = IssuerIdentity(CA_NAME, CA_KEY, b"\x01" * 20)
 
 
-def template(name: str) -> x509.Certificate:
-    return sign_certificate(
+def issue(
+    name: str | None,
+    subject_key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | None = None,
+    subject: x509.Name | None = None,
+    san: list[x509.GeneralName] | None = None,
+) -> x509.Certificate:
+    """Compose and sign as pica does, without a store: template + CSR, no passthrough."""
+    key = subject_key or rsa.generate_private_key(65537, 2048)
+    csr_builder = x509.CertificateSigningRequestBuilder().subject_name(
+        subject
+        if subject is not None
+        else x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")])
+    )
+    if san:
+        csr_builder = csr_builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+    csr = csr_builder.sign(key, hashes.SHA256())
+    arn = None if name is None else f"arn:aws:acm-pca:::template/{name}/V1"
+    profile = compose(template=template_for(arn), csr=csr, api_passthrough=None, ca_extensions=())
+    builder = certificate_builder(
         issuer=ISSUER,
-        subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "leaf")]),
-        public_key=rsa.generate_private_key(65537, 2048).public_key(),
+        subject=profile.subject,
+        public_key=csr.public_key(),
         serial=new_serial(),
         window=WINDOW,
-        template=template_for(f"arn:aws:acm-pca:::template/{name}/V1"),
-        signing_algorithm=SigningAlgorithm.SHA256WITHECDSA,
-        subject_alternative_names=None,
+        extensions=profile.extensions,
     )
+    return sign(builder, CA_KEY, SigningAlgorithm.SHA256WITHECDSA)
+
+
+def template(name: str) -> x509.Certificate:
+    return issue(name)
 
 
 def test_default_template_is_end_entity() -> None:
     assert template_for(None).name == "EndEntityCertificate"
     with pytest.raises(InvalidArgs):
         template_for("arn:aws:acm-pca:::template/NoSuchTemplate/V1")
-    assert len(TEMPLATES) == 10
+    assert len(TEMPLATES) == 61
 
 
 def test_end_entity_extensions() -> None:
@@ -82,15 +103,11 @@ def test_signing_templates_have_critical_eku(name: str, oid: x509.ObjectIdentifi
 
 
 def test_ec_subject_keys_never_get_key_encipherment_and_empty_subject_makes_san_critical() -> None:
-    cert = sign_certificate(
-        issuer=ISSUER,
+    cert = issue(
+        None,
+        subject_key=ec.generate_private_key(ec.SECP256R1()),
         subject=x509.Name([]),
-        public_key=ec.generate_private_key(ec.SECP256R1()).public_key(),
-        serial=new_serial(),
-        window=WINDOW,
-        template=template_for(None),
-        signing_algorithm=SigningAlgorithm.SHA256WITHECDSA,
-        subject_alternative_names=x509.SubjectAlternativeName([x509.DNSName("a.example")]),
+        san=[x509.DNSName("a.example")],
     )
     assert not cert.extensions.get_extension_for_class(x509.KeyUsage).value.key_encipherment
     assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).critical

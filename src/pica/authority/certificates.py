@@ -24,15 +24,17 @@ from pica.authority.authorities import (
     parse_certificate_pem,
 )
 from pica.authority.ca_certificate import path_length, same_public_key
-from pica.authority.csr import csr_subject_alternative_names, load_csr, require_subject_or_san
+from pica.authority.csr import load_csr
 from pica.authority.issuance import (
     IssuerIdentity,
+    certificate_builder,
     issuer_key_identifier,
     new_serial,
-    sign_certificate,
+    sign,
 )
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
+from pica.authority.lint import LintGate
 from pica.authority.model import (
     ApiPassthrough,
     CaStatus,
@@ -45,6 +47,7 @@ from pica.authority.model import (
 )
 from pica.authority.pem import der_to_pem, join_pem
 from pica.authority.ports import Clock, Store, Transaction
+from pica.authority.profiles import compose
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
 from pica.errors import Conflict, InvalidArgs, InvalidState, NotFound
@@ -111,12 +114,18 @@ def _check_ca_template(ca: CertificateAuthority, template: Template) -> None:
 
 class CertificateService:
     def __init__(
-        self, store: Store, keys: PrivateKeyCache, clock: Clock, urls: RevocationUrls
+        self,
+        store: Store,
+        keys: PrivateKeyCache,
+        clock: Clock,
+        urls: RevocationUrls,
+        gate: LintGate,
     ) -> None:
         self._store = store
         self._keys = keys
         self._clock = clock
         self._urls = urls
+        self._gate = gate
 
     def _revocation_extensions(
         self, tx: Transaction, ca: CertificateAuthority, now: datetime
@@ -137,7 +146,6 @@ class CertificateService:
     def issue(self, caller: Caller, request: IssueRequest) -> str:
         template = template_for(request.template_arn)
         csr = load_csr(request.csr)
-        require_subject_or_san(csr)
         scope = f"{caller.account_id}:IssueCertificate:{request.ca_arn}"
         try:
             with self._store.transaction() as tx:
@@ -208,6 +216,16 @@ class CertificateService:
 
         assert ca.sealed_key is not None
         private_key = self._keys.get(ca.arn, ca.sealed_key)
+        partition: str | None = None
+        revocation_extensions: tuple[x509.Extension[x509.ExtensionType], ...] = ()
+        if not template.self_signed:
+            partition, revocation_extensions = self._revocation_extensions(tx, ca, now)
+        profile = compose(
+            template=template,
+            csr=csr,
+            api_passthrough=request.api_passthrough,
+            ca_extensions=revocation_extensions,
+        )
         if ca_certificate is not None:
             issuer = IssuerIdentity(
                 ca_certificate.subject,
@@ -215,26 +233,29 @@ class CertificateService:
                 issuer_key_identifier(ca_certificate, ca_certificate.public_key()),
             )
         else:
+            # A self-signed root names itself as issuer, whatever shaped its subject.
             issuer = IssuerIdentity(
-                csr.subject, private_key, issuer_key_identifier(None, csr.public_key())
+                profile.subject, private_key, issuer_key_identifier(None, csr.public_key())
             )
-        partition: str | None = None
-        revocation_extensions: tuple[x509.Extension[x509.ExtensionType], ...] = ()
-        if not template.self_signed:
-            partition, revocation_extensions = self._revocation_extensions(tx, ca, now)
         for attempt in range(_SERIAL_ATTEMPTS):
             serial = new_serial()
-            certificate = sign_certificate(
+            builder = certificate_builder(
                 issuer=issuer,
-                subject=csr.subject,
+                subject=profile.subject,
                 public_key=csr.public_key(),
                 serial=serial,
                 window=window,
-                template=template,
-                signing_algorithm=request.signing_algorithm,
-                subject_alternative_names=csr_subject_alternative_names(csr),
-                extra_extensions=revocation_extensions,
+                extensions=profile.extensions,
             )
+            if attempt == 0:
+                self._gate.check(
+                    builder,
+                    issuer=ca_certificate,
+                    signing_algorithm=request.signing_algorithm,
+                    shaped=template.shaped_by_caller,
+                    is_ca=template.is_ca,
+                )
+            certificate = sign(builder, private_key, request.signing_algorithm)
             record = IssuedCertificate(
                 ca_arn=ca.arn,
                 serial=serial,

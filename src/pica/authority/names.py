@@ -66,6 +66,13 @@ def subject_to_name(subject: Subject) -> x509.Name:
 
 def general_name_to_x509(name: GeneralName) -> x509.GeneralName:
     """Convert one API GeneralName (exactly one member set) to cryptography's type."""
+    try:
+        return _general_name(name)
+    except ValueError as exc:
+        raise InvalidArgs(f"Invalid GeneralName: {exc}") from exc
+
+
+def _general_name(name: GeneralName) -> x509.GeneralName:
     members = [
         value
         for value in (

@@ -34,8 +34,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from pica.authority.algorithms import KeyFamily, generate_private_key, signature_scheme
-from pica.authority.issuance import IssuerIdentity, issuer_key_identifier, new_serial
-from pica.authority.issuance import sign_certificate as sign_x509_certificate
+from pica.authority.issuance import (
+    IssuerIdentity,
+    certificate_builder,
+    issuer_key_identifier,
+    new_serial,
+    sign_csr,
+)
+from pica.authority.issuance import sign as sign_certificate
 from pica.authority.key_hashes import public_key_hashes
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.model import (
@@ -46,6 +52,7 @@ from pica.authority.model import (
     SigningAlgorithm,
 )
 from pica.authority.ports import Clock, Store, Transaction
+from pica.authority.profiles import compose
 from pica.authority.templates import TEMPLATE_ARN_PREFIX, template_for
 from pica.authority.validity import ValidityWindow
 
@@ -54,7 +61,8 @@ log = logging.getLogger("pica.ocsp")
 DEFAULT_VALIDITY = timedelta(hours=1)
 DELEGATED_CERTIFICATE_VALIDITY = timedelta(days=3)
 # A delegated responder certificate is replaced once this share of its lifetime has passed, so
-# a response's nextUpdate never outlives the certificate that signs it.
+# the rest of its lifetime still covers a full response validity (nextUpdate is also clamped to
+# the signer's notAfter, so no response outlives the certificate that signs it).
 _RENEW_AFTER_FRACTION = 2 / 3
 _DELEGATED_BACKDATE = timedelta(minutes=5)
 _OCSP_SIGNING_TEMPLATE = f"{TEMPLATE_ARN_PREFIX}OCSPSigningCertificate/V1"
@@ -152,7 +160,7 @@ def signature_algorithm_identifier(signing_algorithm: SigningAlgorithm) -> bytes
     return _SIGNATURE_ALGORITHMS[signing_algorithm]
 
 
-def sign(
+def _sign(
     private_key: CertificateIssuerPrivateKeyTypes, signing_algorithm: SigningAlgorithm, data: bytes
 ) -> bytes:
     """Sign `data` the way the AWS SigningAlgorithm says (ML-DSA signs the message itself)."""
@@ -326,22 +334,32 @@ class _DelegatedSigners:
         responder_key = generate_private_key(ca.configuration.key_algorithm)
         not_before = max(now - _DELEGATED_BACKDATE, ca_certificate.not_valid_before_utc)
         not_after = min(now + self._validity, ca.not_after)
-        certificate = sign_x509_certificate(
+        algorithm = ca.configuration.signing_algorithm
+        # Shaped exactly as IssueCertificate with OCSPSigningCertificate/V1 shapes a CSR, plus
+        # id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): clients need not check the responder.
+        profile = compose(
+            template=template_for(_OCSP_SIGNING_TEMPLATE),
+            csr=sign_csr(
+                subject=_responder_name(ca_certificate.subject),
+                private_key=responder_key,
+                signing_algorithm=algorithm,
+            ),
+            api_passthrough=None,
+            ca_extensions=(x509.Extension(x509.OCSPNoCheck.oid, False, x509.OCSPNoCheck()),),
+        )
+        builder = certificate_builder(
             issuer=IssuerIdentity(
                 ca_certificate.subject,
                 ca_key,
                 issuer_key_identifier(ca_certificate, ca_certificate.public_key()),
             ),
-            subject=_responder_name(ca_certificate.subject),
+            subject=profile.subject,
             public_key=responder_key.public_key(),
             serial=new_serial(),
             window=ValidityWindow(not_before, not_after),
-            template=template_for(_OCSP_SIGNING_TEMPLATE),
-            signing_algorithm=ca.configuration.signing_algorithm,
-            subject_alternative_names=None,
-            # id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): clients need not check the responder.
-            extra_extensions=(x509.Extension(x509.OCSPNoCheck.oid, False, x509.OCSPNoCheck()),),
+            extensions=profile.extensions,
         )
+        certificate = sign_certificate(builder, ca_key, algorithm)
         return _Signer(
             private_key=responder_key,
             key_sha1=public_key_hashes(responder_key.public_key())[0],
@@ -511,7 +529,7 @@ class OcspResponder:
             "signature_algorithm": asn1_algos.SignedDigestAlgorithm.load(
                 signature_algorithm_identifier(algorithm)
             ),
-            "signature": sign(signer.private_key, algorithm, tbs.dump()),
+            "signature": _sign(signer.private_key, algorithm, tbs.dump()),
         }
         if signer.certificate_der is not None:
             basic["certs"] = [asn1_x509.Certificate.load(signer.certificate_der)]

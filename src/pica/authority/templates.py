@@ -1,12 +1,16 @@
-"""Certificate templates: what each AWS template ARN puts into a certificate.
+"""Certificate templates: what each of the 61 AWS template ARNs puts into a certificate.
 
-Definitions follow the AWS page "AWS Private CA template definitions". A template fixes the
-basic constraints, key usage and extended key usage; the subject and subject alternative names
-come from the CSR. Passthrough variants (API/CSR) are defined by later work on top of this table.
+Definitions follow the AWS pages "AWS Private CA template definitions" and "template varieties".
+A template fixes basicConstraints and, unless it is a Blank template, key usage (and for
+end-entity templates extended key usage). Its variety decides where the rest may come from:
+base templates take the subject and SAN from the CSR; CSRPassthrough templates copy the CSR's
+other extensions too; APIPassthrough templates take values from the request's ApiPassthrough;
+APICSRPassthrough take both, the API winning. What a template defines always wins.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
@@ -24,23 +28,51 @@ class Template:
     is_ca: bool
     path_length: int | None
     basic_constraints_critical: bool
-    key_usage: KeyUsageFlags
-    extended_key_usage: tuple[ObjectIdentifier, ...] = ()
+    # None: the template does not define it (Blank templates; EKU of CA templates).
+    key_usage: KeyUsageFlags | None
+    extended_key_usage: tuple[ObjectIdentifier, ...] | None = None
     extended_key_usage_critical: bool = False
     self_signed: bool = False
+    api_passthrough: bool = False
+    csr_passthrough: bool = False
+    blank: bool = False
 
     @property
     def arn(self) -> str:
         return f"{TEMPLATE_ARN_PREFIX}{self.name}/V1"
+
+    @property
+    def shaped_by_caller(self) -> bool:
+        """The caller decides part of the content: passthrough, Blank and CA certificates."""
+        return self.api_passthrough or self.csr_passthrough or self.blank or self.is_ca
 
 
 _EE_KU = KeyUsageFlags(digital_signature=True, key_encipherment=True)
 _SIGN_KU = KeyUsageFlags(digital_signature=True)
 _CA_KU = KeyUsageFlags(digital_signature=True, key_cert_sign=True, crl_sign=True)
 
+_VARIETIES = {
+    "": (False, False),
+    "_CSRPassthrough": (False, True),
+    "_APIPassthrough": (True, False),
+    "_APICSRPassthrough": (True, True),
+}
+
+
+def _varieties(base: Template, suffixes: tuple[str, ...] = tuple(_VARIETIES)) -> list[Template]:
+    return [
+        dataclasses.replace(
+            base,
+            name=base.name + suffix,
+            api_passthrough=_VARIETIES[suffix][0],
+            csr_passthrough=_VARIETIES[suffix][1],
+        )
+        for suffix in suffixes
+    ]
+
 
 def _end_entity(
-    name: str, ku: KeyUsageFlags, *eku: ObjectIdentifier, eku_critical: bool = False
+    name: str, ku: KeyUsageFlags, *eku: ObjectIdentifier, critical: bool = False
 ) -> Template:
     return Template(
         name=name,
@@ -49,47 +81,90 @@ def _end_entity(
         basic_constraints_critical=False,
         key_usage=ku,
         extended_key_usage=eku,
-        extended_key_usage_critical=eku_critical,
+        extended_key_usage_critical=critical,
     )
 
 
-def _subordinate(path_length: int) -> Template:
+def _ca(
+    name: str,
+    path_length: int | None,
+    ku: KeyUsageFlags | None,
+    *,
+    self_signed: bool = False,
+    blank: bool = False,
+) -> Template:
     return Template(
-        name=f"SubordinateCACertificate_PathLen{path_length}",
+        name=name,
         is_ca=True,
         path_length=path_length,
         basic_constraints_critical=True,
-        key_usage=_CA_KU,
+        key_usage=ku,
+        self_signed=self_signed,
+        blank=blank,
     )
 
 
-_BASE_TEMPLATES: tuple[Template, ...] = (
-    _end_entity(
-        "EndEntityCertificate",
-        _EE_KU,
-        ExtendedKeyUsageOID.SERVER_AUTH,
-        ExtendedKeyUsageOID.CLIENT_AUTH,
-    ),
-    _end_entity("EndEntityClientAuthCertificate", _EE_KU, ExtendedKeyUsageOID.CLIENT_AUTH),
-    _end_entity("EndEntityServerAuthCertificate", _EE_KU, ExtendedKeyUsageOID.SERVER_AUTH),
-    _end_entity(
-        "CodeSigningCertificate", _SIGN_KU, ExtendedKeyUsageOID.CODE_SIGNING, eku_critical=True
-    ),
-    _end_entity(
-        "OCSPSigningCertificate", _SIGN_KU, ExtendedKeyUsageOID.OCSP_SIGNING, eku_critical=True
-    ),
-    Template(
-        name="RootCACertificate",
-        is_ca=True,
-        path_length=None,
-        basic_constraints_critical=True,
-        key_usage=_CA_KU,
-        self_signed=True,
-    ),
-    *(_subordinate(n) for n in range(4)),
-)
+_PASSTHROUGH_ONLY = ("_CSRPassthrough", "_APIPassthrough", "_APICSRPassthrough")
 
-TEMPLATES: dict[str, Template] = {t.arn: t for t in _BASE_TEMPLATES}
+
+def _all_templates() -> list[Template]:
+    templates: list[Template] = []
+    for base in (
+        _end_entity(
+            "EndEntityCertificate",
+            _EE_KU,
+            ExtendedKeyUsageOID.SERVER_AUTH,
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+        ),
+        _end_entity("EndEntityClientAuthCertificate", _EE_KU, ExtendedKeyUsageOID.CLIENT_AUTH),
+        _end_entity("EndEntityServerAuthCertificate", _EE_KU, ExtendedKeyUsageOID.SERVER_AUTH),
+        _end_entity(
+            "CodeSigningCertificate", _SIGN_KU, ExtendedKeyUsageOID.CODE_SIGNING, critical=True
+        ),
+        _end_entity(
+            "OCSPSigningCertificate", _SIGN_KU, ExtendedKeyUsageOID.OCSP_SIGNING, critical=True
+        ),
+    ):
+        templates += _varieties(base)
+    root = _ca("RootCACertificate", None, _CA_KU, self_signed=True)
+    templates += _varieties(root, ("", "_APIPassthrough"))
+    for n in range(4):
+        templates += _varieties(_ca(f"SubordinateCACertificate_PathLen{n}", n, _CA_KU))
+    blank_ee = Template(
+        name="BlankEndEntityCertificate",
+        is_ca=False,
+        path_length=None,
+        basic_constraints_critical=False,
+        key_usage=None,
+        blank=True,
+    )
+    templates += _varieties(blank_ee, _PASSTHROUGH_ONLY)
+    templates += _varieties(
+        dataclasses.replace(
+            blank_ee,
+            name="BlankEndEntityCertificate_CriticalBasicConstraints",
+            basic_constraints_critical=True,
+        ),
+        _PASSTHROUGH_ONLY,
+    )
+    for n in range(4):
+        templates += _varieties(
+            _ca(f"BlankSubordinateCACertificate_PathLen{n}", n, None, blank=True),
+            _PASSTHROUGH_ONLY,
+        )
+    blank_root = _ca("BlankRootCACertificate", None, None, blank=True, self_signed=True)
+    templates += _varieties(blank_root, ("_APIPassthrough",))
+    for n in range(4):
+        templates += _varieties(
+            dataclasses.replace(
+                blank_root, name=f"BlankRootCACertificate_PathLen{n}", path_length=n
+            ),
+            ("_APIPassthrough",),
+        )
+    return templates
+
+
+TEMPLATES: dict[str, Template] = {t.arn: t for t in _all_templates()}
 
 
 def template_for(arn: str | None) -> Template:
