@@ -592,10 +592,6 @@ def test_dispatch_table_matches_botocore_model() -> None:
 
 
 NOT_BUILT: dict[str, dict[str, Any]] = {
-    "RevokeCertificate": {
-        "CertificateSerial": "01",
-        "RevocationReason": "KEY_COMPROMISE",
-    },
     "PutPolicy": {"Policy": '{"Version": "2012-10-17", "Statement": []}'},
     "GetPolicy": {},
     "DeletePolicy": {},
@@ -635,9 +631,7 @@ def test_operation_not_built_yet_is_501_naming_it(
     assert operation in error["message"]
 
 
-@pytest.mark.parametrize(
-    "operation", ["RevokeCertificate", "PutPolicy", "CreatePermission", "ListPermissions"]
-)
+@pytest.mark.parametrize("operation", ["PutPolicy", "CreatePermission", "ListPermissions"])
 def test_operation_not_built_yet_through_boto3(pca: Any, root_ca: str, operation: str) -> None:
     if OPERATIONS[operation] is not None:
         pytest.skip(f"{operation} is implemented now")
