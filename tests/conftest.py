@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.support.seaweedfs import SeaweedFs, start_seaweedfs
 from tests.support.server import LiveServer, free_port
+
+S3_BUCKET = "pica-crls"
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +49,36 @@ def rsa_root_ca(pca: Any) -> str:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFs]:
+    """A real S3-compatible server (SeaweedFS) on 127.0.0.1 with the bucket `S3_BUCKET`."""
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    try:
+        client = server.client()
+        client.create_bucket(Bucket=S3_BUCKET)
+        client.close()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory, s3: SeaweedFs) -> Iterator[LiveServer]:
+    """A second pica that publishes CRLs to the S3 server (object_store = "s3")."""
+    data = tmp_path_factory.mktemp("pica-s3") / "data"
+    data.mkdir()
+    (data / "pica.toml").write_text(
+        'object_store = "s3"\n'
+        f's3_endpoint_url = "{s3.endpoint_url}"\n'
+        f's3_access_key_id = "{s3.access_key}"\n'
+        f's3_secret_access_key = "{s3.secret_key}"\n'
+        f's3_region = "{s3.region}"\n'
+    )
+    live = LiveServer(data, free_port())
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtensionOID
 
-from tests.support.pki import cdp_url, issue, new_root_with_revocation, new_subordinate
+from tests.conftest import S3_BUCKET
+from tests.support.pki import (
+    cdp_url,
+    issue,
+    new_root,
+    new_root_with_revocation,
+    new_subordinate,
+)
 from tests.support.server import LiveServer
 
 PUBLISH_DEADLINE = 15.0  # seconds; pica publishes within about one poll interval
@@ -56,22 +66,43 @@ def revoke(
     )
 
 
-def crl_ca(pca: Any, bucket: str, **crl: Any) -> str:
-    return new_root_with_revocation(
-        pca,
-        {
-            "CrlConfiguration": {
-                "Enabled": True,
-                "S3BucketName": bucket,
-                "ExpirationInDays": 3,
-                **crl,
-            }
-        },
-    )
+@dataclass(frozen=True)
+class Target:
+    """A pica publishing to one kind of object store, and how its CAs name their bucket."""
+
+    server: LiveServer
+    pca: Any
+    store: str
+
+    def crl_ca(self, bucket: str, **crl: Any) -> str:
+        if self.store == "s3":
+            # The S3 server wants signed reads, so clients fetch through pica's CNAME path.
+            bucket = S3_BUCKET
+            crl.setdefault("CustomCname", f"127.0.0.1:{self.server.port}")
+        return new_root_with_revocation(
+            self.pca,
+            {
+                "CrlConfiguration": {
+                    "Enabled": True,
+                    "S3BucketName": bucket,
+                    "ExpirationInDays": 3,
+                    **crl,
+                }
+            },
+        )
 
 
-def test_crl_published_at_the_cdp_url_and_updated_within_seconds(pca: Any) -> None:
-    ca = crl_ca(pca, "crl-basic")
+@pytest.fixture(params=["local", "s3"])
+def target(request: pytest.FixtureRequest, server: LiveServer, pca: Any) -> Target:
+    if request.param == "local":
+        return Target(server, pca, "local")
+    s3_server: LiveServer = request.getfixturevalue("s3_server")
+    return Target(s3_server, s3_server.client(), "s3")
+
+
+def test_crl_published_at_the_cdp_url_and_updated_within_seconds(target: Target) -> None:
+    pca = target.pca
+    ca = target.crl_ca("crl-basic")
     good, _ = issue(pca, ca)
     bad, _ = issue(pca, ca)
     url = cdp_url(good)
@@ -105,8 +136,9 @@ def test_crl_published_at_the_cdp_url_and_updated_within_seconds(pca: Any) -> No
     assert newer > number
 
 
-def test_openssl_crl_check_with_the_crl_from_the_cdp(pca: Any, tmp_path: Path) -> None:
-    ca = crl_ca(pca, "crl-openssl")
+def test_openssl_crl_check_with_the_crl_from_the_cdp(target: Target, tmp_path: Path) -> None:
+    pca = target.pca
+    ca = target.crl_ca("crl-openssl")
     good, chain = issue(pca, ca)
     bad, _ = issue(pca, ca)
     revoke(pca, ca, bad)
@@ -142,10 +174,9 @@ def test_openssl_crl_check_with_the_crl_from_the_cdp(pca: Any, tmp_path: Path) -
     assert "certificate revoked" in revoked.stdout + revoked.stderr
 
 
-def test_pkilint_lint_crl_reports_no_errors(pca: Any, tmp_path: Path) -> None:
-    import sys
-
-    ca = crl_ca(pca, "crl-lint")
+def test_pkilint_lint_crl_reports_no_errors(target: Target, tmp_path: Path) -> None:
+    pca = target.pca
+    ca = target.crl_ca("crl-lint")
     good, _ = issue(pca, ca)
     for reason in ("UNSPECIFIED", "SUPERSEDED"):
         victim, _ = issue(pca, ca)
@@ -162,8 +193,9 @@ def test_pkilint_lint_crl_reports_no_errors(pca: Any, tmp_path: Path) -> None:
     assert result.stdout.strip() == "" and result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_burst_of_revocations_is_covered_by_few_crls(pca: Any, server: LiveServer) -> None:
-    ca = crl_ca(pca, "crl-burst")
+def test_a_burst_of_revocations_is_covered_by_few_crls(target: Target) -> None:
+    pca, server = target.pca, target.server
+    ca = target.crl_ca("crl-burst")
     certificates = [issue(pca, ca)[0] for _ in range(12)]
     url = cdp_url(certificates[0])
     wait_for_crl(url, lambda crl: True)
@@ -181,11 +213,10 @@ def test_a_burst_of_revocations_is_covered_by_few_crls(pca: Any, server: LiveSer
     assert publications() - before <= 4
 
 
-def test_crl_served_at_the_custom_cname_path_when_it_points_at_pica(
-    pca: Any, server: LiveServer, tmp_path: Path
-) -> None:
-    host = f"127.0.0.1:{server.port}"
-    ca = crl_ca(pca, "crl-cname", CustomCname=host, CustomPath="pki/crl")
+def test_crl_served_at_the_custom_cname_path_when_it_points_at_pica(target: Target) -> None:
+    pca = target.pca
+    host = f"127.0.0.1:{target.server.port}"
+    ca = target.crl_ca("crl-cname", CustomCname=host, CustomPath="pki/crl")
     certificate, _ = issue(pca, ca)
     url = cdp_url(certificate)
     assert url == f"http://{host}/pki/crl/{ca.rsplit('/', 1)[1]}.crl"
@@ -196,8 +227,9 @@ def test_crl_served_at_the_custom_cname_path_when_it_points_at_pica(
     )
 
 
-def test_partitioned_crls_carry_a_critical_idp_matching_the_cdp(pca: Any) -> None:
-    ca = crl_ca(pca, "crl-partitioned", CrlType="PARTITIONED")
+def test_partitioned_crls_carry_a_critical_idp_matching_the_cdp(target: Target) -> None:
+    pca = target.pca
+    ca = target.crl_ca("crl-partitioned", CrlType="PARTITIONED")
     certificate, _ = issue(pca, ca)
     url = cdp_url(certificate)
     assert url.endswith(".crl") and f"/{ca.rsplit('/', 1)[1]}/" in url
@@ -212,11 +244,15 @@ def test_partitioned_crls_carry_a_critical_idp_matching_the_cdp(pca: Any) -> Non
     assert [n.value for n in idp.value.full_name] == [url]
 
 
-def test_subordinate_crls_verify_through_the_chain(pca: Any, root_ca: str, tmp_path: Path) -> None:
-    sub = new_subordinate(pca, root_ca, 0)
+def test_subordinate_crls_verify_through_the_chain(target: Target) -> None:
+    pca = target.pca
+    root = new_root(pca)
+    sub = new_subordinate(pca, root, 0)
+    crl: dict[str, Any] = {"Enabled": True, "S3BucketName": "crl-sub"}
+    if target.store == "s3":
+        crl |= {"S3BucketName": S3_BUCKET, "CustomCname": f"127.0.0.1:{target.server.port}"}
     pca.update_certificate_authority(
-        CertificateAuthorityArn=sub,
-        RevocationConfiguration={"CrlConfiguration": {"Enabled": True, "S3BucketName": "crl-sub"}},
+        CertificateAuthorityArn=sub, RevocationConfiguration={"CrlConfiguration": crl}
     )
     certificate, chain = issue(pca, sub)
     revoke(pca, sub, certificate)

@@ -5,60 +5,26 @@ serves it, revocations included, for openssl to check."""
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.conformance.test_crl import revoke, wait_for_crl
+from tests.conftest import S3_BUCKET
 from tests.support.pki import cdp_url, issue, new_root_with_revocation
-from tests.support.seaweedfs import SeaweedFs, start_seaweedfs
-from tests.support.server import LiveServer, free_port
-
-BUCKET = "pica-crls"
-
-
-@pytest.fixture(scope="module")
-def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedFs]:
-    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
-    try:
-        client = server.client()
-        client.create_bucket(Bucket=BUCKET)
-        client.close()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def s3_pica(tmp_path_factory: pytest.TempPathFactory, s3: SeaweedFs) -> Iterator[LiveServer]:
-    data = tmp_path_factory.mktemp("pica-s3") / "data"
-    data.mkdir()
-    (data / "pica.toml").write_text(
-        'object_store = "s3"\n'
-        f's3_endpoint_url = "{s3.endpoint_url}"\n'
-        f's3_access_key_id = "{s3.access_key}"\n'
-        f's3_secret_access_key = "{s3.secret_key}"\n'
-        f's3_region = "{s3.region}"\n'
-    )
-    live = LiveServer(data, free_port())
-    live.start()
-    try:
-        yield live
-    finally:
-        live.stop()
+from tests.support.seaweedfs import SeaweedFs
+from tests.support.server import LiveServer
 
 
 def test_crl_published_to_s3_and_checked_by_openssl(
-    s3_pica: LiveServer, s3: SeaweedFs, tmp_path: Path
+    s3_server: LiveServer, s3: SeaweedFs, tmp_path: Path
 ) -> None:
-    pca: Any = s3_pica.client()
-    host = f"127.0.0.1:{s3_pica.port}"
+    pca: Any = s3_server.client()
+    host = f"127.0.0.1:{s3_server.port}"
     ca = new_root_with_revocation(
-        pca, {"CrlConfiguration": {"Enabled": True, "S3BucketName": BUCKET, "CustomCname": host}}
+        pca, {"CrlConfiguration": {"Enabled": True, "S3BucketName": S3_BUCKET, "CustomCname": host}}
     )
     good, chain = issue(pca, ca)
     bad, _ = issue(pca, ca)
@@ -72,7 +38,7 @@ def test_crl_published_to_s3_and_checked_by_openssl(
     # The object really is in the S3 bucket, at the key AWS uses.
     client = s3.client()
     try:
-        stored = client.get_object(Bucket=BUCKET, Key=f"crl/{ca_id}.crl")
+        stored = client.get_object(Bucket=S3_BUCKET, Key=f"crl/{ca_id}.crl")
         body = stored["Body"].read()
         stored["Body"].close()
     finally:
@@ -103,10 +69,10 @@ def test_crl_published_to_s3_and_checked_by_openssl(
     assert "certificate revoked" in results["bad"].stdout + results["bad"].stderr
 
 
-def test_default_cdp_points_at_the_s3_endpoint(s3_pica: LiveServer, s3: SeaweedFs) -> None:
-    pca: Any = s3_pica.client()
+def test_default_cdp_points_at_the_s3_endpoint(s3_server: LiveServer, s3: SeaweedFs) -> None:
+    pca: Any = s3_server.client()
     ca = new_root_with_revocation(
-        pca, {"CrlConfiguration": {"Enabled": True, "S3BucketName": BUCKET}}
+        pca, {"CrlConfiguration": {"Enabled": True, "S3BucketName": S3_BUCKET}}
     )
     certificate, _ = issue(pca, ca)
-    assert cdp_url(certificate) == f"{s3.endpoint_url}/{BUCKET}/crl/{ca.rsplit('/', 1)[1]}.crl"
+    assert cdp_url(certificate) == f"{s3.endpoint_url}/{S3_BUCKET}/crl/{ca.rsplit('/', 1)[1]}.crl"
