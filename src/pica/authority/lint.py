@@ -37,7 +37,6 @@ from typing import TypeVar
 from asn1crypto import core as asn1_core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from pkilint import loader
@@ -46,8 +45,14 @@ from pkilint.pkix import extension as pkix_extension
 from pkilint.pkix import name as pkix_name
 from pkilint.validation import ValidationFindingSeverity
 
-from pica.authority.algorithms import SM2_UNAVAILABLE, KeyFamily, SignatureScheme, signature_scheme
-from pica.authority.model import SigningAlgorithm
+from pica.authority.algorithms import (
+    SM2_UNAVAILABLE,
+    KeyFamily,
+    SignatureScheme,
+    generate_private_key,
+    signature_scheme,
+)
+from pica.authority.model import KeyAlgorithm, SigningAlgorithm
 from pica.errors import InvalidArgs
 
 ERROR = "ERROR"
@@ -84,18 +89,19 @@ _THROWAWAY_LOCK = threading.Lock()
 _THROWAWAY_KEYS: dict[KeyFamily, CertificateIssuerPrivateKeyTypes] = {}
 
 
+# The key algorithm whose key stands in for each family's throwaway signer.
+_THROWAWAY_ALGORITHM = {
+    KeyFamily.RSA: KeyAlgorithm.RSA_2048,
+    KeyFamily.ECDSA: KeyAlgorithm.EC_prime256v1,
+    KeyFamily.ML_DSA_44: KeyAlgorithm.ML_DSA_44,
+    KeyFamily.ML_DSA_65: KeyAlgorithm.ML_DSA_65,
+    KeyFamily.ML_DSA_87: KeyAlgorithm.ML_DSA_87,
+    KeyFamily.SM2: KeyAlgorithm.SM2,
+}
+
+
 def _generate_throwaway(family: KeyFamily) -> CertificateIssuerPrivateKeyTypes:
-    if family is KeyFamily.RSA:
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    if family is KeyFamily.ECDSA:
-        return ec.generate_private_key(ec.SECP256R1())
-    if family is KeyFamily.ML_DSA_44:
-        return mldsa.MLDSA44PrivateKey.generate()
-    if family is KeyFamily.ML_DSA_65:
-        return mldsa.MLDSA65PrivateKey.generate()
-    if family is KeyFamily.ML_DSA_87:
-        return mldsa.MLDSA87PrivateKey.generate()
-    raise InvalidArgs(SM2_UNAVAILABLE)
+    return generate_private_key(_THROWAWAY_ALGORITHM[family])
 
 
 def throwaway_key(family: KeyFamily) -> CertificateIssuerPrivateKeyTypes:

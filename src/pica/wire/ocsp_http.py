@@ -19,14 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pica.authority.ocsp import OcspAnswer, OcspResponder
+from pica.wire.body import BodyTooLarge, read_limited
 
 REQUEST_CONTENT_TYPE = "application/ocsp-request"
 RESPONSE_CONTENT_TYPE = "application/ocsp-response"
 MAX_REQUEST_BYTES = 64 * 1024
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def is_ocsp_request(request: Request) -> bool:
@@ -92,19 +89,6 @@ class OcspEndpoints:
         self._responder = responder
         self._max_body = max_body
 
-    async def _read_body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise _BodyTooLarge
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self._max_body:
-                raise _BodyTooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def post(self, request: Request) -> Response:
         """POST: the body is the DER request."""
         if not is_ocsp_request(request):
@@ -114,8 +98,8 @@ class OcspEndpoints:
                 media_type="text/plain",
             )
         try:
-            body = await self._read_body(request)
-        except _BodyTooLarge:
+            body = await read_limited(request, self._max_body)
+        except BodyTooLarge:
             return Response(
                 f"An OCSP request is at most {self._max_body} bytes.\n",
                 status_code=413,

@@ -23,15 +23,12 @@ from pica.wire.awsjson.errors import code_for
 from pica.wire.awsjson.handlers import ApiServices, RequestContext
 from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
+from pica.wire.body import BodyTooLarge, read_limited
 
 log = logging.getLogger("pica.api")
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a 2 MiB chain in base64 plus JSON fits
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def json_response(
@@ -65,24 +62,11 @@ class AwsJsonEndpoint:
         self._verifier = verifier
         self._max_body = max_body
 
-    async def _read_body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise _BodyTooLarge
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self._max_body:
-                raise _BodyTooLarge
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         try:
             return await self._handle(request, request_id)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             return error_response(
                 413,
                 "RequestEntityTooLargeException",
@@ -100,7 +84,7 @@ class AwsJsonEndpoint:
             )
 
     async def _handle(self, request: Request, request_id: str) -> Response:
-        body = await self._read_body(request)
+        body = await read_limited(request, self._max_body)
         try:
             verified = self._verifier.verify(
                 request.method,
