@@ -76,9 +76,14 @@ class Runtime:
     publisher: CrlPublisher
     ocsp: OcspResponder
     wakeup: Wakeup
+    objects: ObjectStore
 
     def close(self) -> None:
         self.store.dispose()
+        # The S3 adapter holds an HTTP connection pool; the local one holds nothing.
+        close = getattr(self.objects, "close", None)
+        if callable(close):
+            close()
 
 
 def build_object_store(settings: Settings) -> ObjectStore:
@@ -131,7 +136,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
-    return Runtime(settings, store, services, publisher, ocsp, wakeup)
+    return Runtime(settings, store, services, publisher, ocsp, wakeup, objects)
 
 
 def _write_private(path: Path, text: str) -> None:
