@@ -125,6 +125,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
             keys,
             clock,
             ArnFactory(settings.partition, settings.region),
+            objects,
             Limits(max_cas_per_account=settings.max_cas_per_account),
         ),
         certificates=CertificateService(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from cryptography import x509
 
 from tests.conformance.test_crl import revoke, wait_for_crl
@@ -50,3 +51,31 @@ def test_default_cdp_points_at_the_s3_endpoint(s3_server: LiveServer, s3: Seawee
     )
     certificate, _ = issue(pca, ca)
     assert cdp_url(certificate) == f"{s3.endpoint_url}/{S3_BUCKET}/crl/{ca.rsplit('/', 1)[1]}.crl"
+
+
+def test_a_bucket_pica_cannot_write_to_is_refused_up_front(
+    s3_server: LiveServer, s3: SeaweedFs
+) -> None:
+    pca: Any = s3_server.client()
+    missing = {"CrlConfiguration": {"Enabled": True, "S3BucketName": "no-such-bucket"}}
+    with pytest.raises(pca.exceptions.InvalidArgsException) as error:
+        new_root_with_revocation(pca, missing)
+    assert "no-such-bucket" in str(error.value)
+    ca = new_root_with_revocation(pca, {})
+    before = pca.describe_certificate_authority(CertificateAuthorityArn=ca)["CertificateAuthority"]
+    with pytest.raises(pca.exceptions.InvalidArgsException):
+        pca.update_certificate_authority(
+            CertificateAuthorityArn=ca, RevocationConfiguration=missing
+        )
+    after = pca.describe_certificate_authority(CertificateAuthorityArn=ca)["CertificateAuthority"]
+    assert after == before
+    # A writable bucket gets the permission-test object AWS writes, at the same key.
+    pca.update_certificate_authority(
+        CertificateAuthorityArn=ca,
+        RevocationConfiguration={"CrlConfiguration": {"Enabled": True, "S3BucketName": S3_BUCKET}},
+    )
+    client = s3.client()
+    try:
+        client.head_object(Bucket=S3_BUCKET, Key="acm-pca-permission-test-key")
+    finally:
+        client.close()

@@ -38,7 +38,7 @@ from pica.authority.model import (
 from pica.authority.names import general_name_to_x509, parse_oid, subject_to_name
 from pica.authority.pagination import decode_token, encode_token
 from pica.authority.pem import certificate_pem, join_pem
-from pica.authority.ports import Clock, KeyStore, Store, Transaction
+from pica.authority.ports import Clock, KeyStore, ObjectStore, Store, Transaction
 from pica.errors import (
     Conflict,
     InvalidArgs,
@@ -177,6 +177,7 @@ class CertificateAuthorityService:
         keys: PrivateKeyCache,
         clock: Clock,
         arns: ArnFactory,
+        objects: ObjectStore,
         limits: Limits = Limits(),
     ) -> None:
         self._store = store
@@ -184,6 +185,7 @@ class CertificateAuthorityService:
         self._keys = keys
         self._clock = clock
         self._arns = arns
+        self._objects = objects
         self._limits = limits
 
     # --- create -----------------------------------------------------------------------------
@@ -198,6 +200,7 @@ class CertificateAuthorityService:
             )
         csr_extensions = _csr_extensions(config)
         revocation = revocation_settings.normalise(request.revocation_configuration)
+        revocation_settings.probe_bucket(self._objects, revocation.crl)
         tagging.check_tags(list(request.tags))
         if len({t.key for t in request.tags}) != len(request.tags):
             raise InvalidArgs("Tag keys must be unique.")
@@ -374,6 +377,13 @@ class CertificateAuthorityService:
             if revocation_configuration is not None
             else None
         )
+        if revocation is not None and revocation.crl.enabled:
+            # Check the CA first, then the bucket (network I/O, outside any write lock).
+            with self._store.transaction(read_only=True) as tx:
+                current = load_ca(tx, caller, arn, now)
+            lifecycle.require(Action.UPDATE, current.effective_status(now), arn)
+            if revocation.crl != current.revocation_configuration.crl:
+                revocation_settings.probe_bucket(self._objects, revocation.crl)
         with self._store.transaction() as tx:
             ca = load_ca(tx, caller, arn, now, for_update=True)
             lifecycle.require(Action.UPDATE, ca.effective_status(now), arn)

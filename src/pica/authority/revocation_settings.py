@@ -16,9 +16,12 @@ from pica.authority.model import (
     RevocationConfiguration,
     S3ObjectAcl,
 )
-from pica.errors import InvalidArgs
+from pica.authority.ports import ObjectStore
+from pica.errors import InvalidArgs, RequestFailed
 
 DEFAULT_CRL_EXPIRATION_DAYS = 7
+# The object AWS writes to check that it may publish to the bucket (the name AWS uses).
+PERMISSION_TEST_KEY = "acm-pca-permission-test-key"
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]")
 
 
@@ -64,3 +67,22 @@ def normalise(config: RevocationConfiguration) -> RevocationConfiguration:
     else:
         _check_cname(ocsp.ocsp_custom_cname, "OcspCustomCname")
     return RevocationConfiguration(crl=crl, ocsp=ocsp)
+
+
+def probe_bucket(objects: ObjectStore, crl: CrlConfiguration) -> None:
+    """Write the permission-test object, as AWS does, so that a bucket pica cannot write to is
+    refused when the configuration is set rather than discovered at the first revocation."""
+    if not crl.enabled or crl.s3_bucket_name is None:
+        return
+    try:
+        objects.put_object(
+            crl.s3_bucket_name,
+            PERMISSION_TEST_KEY,
+            b"",
+            content_type="application/octet-stream",
+            public_read=False,
+        )
+    except RequestFailed as exc:
+        raise InvalidArgs(
+            f"pica cannot write CRLs to the bucket {crl.s3_bucket_name}: {exc.message}"
+        ) from exc
