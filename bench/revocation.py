@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from pica.authority.crl import build_crl
 from pica.authority.issuance import new_serial
-from pica.authority.model import IssuedCertificate, RevocationReason, SigningAlgorithm
+from pica.authority.model import RevocationReason, RevokedEntry, SigningAlgorithm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,23 +28,12 @@ from tests.support.pki import ec_key, make_csr, new_root
 from tests.support.server import LiveServer, free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-CA = "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/bench"
 REASONS = list(RevocationReason)
 
 
-def entries(count: int) -> list[IssuedCertificate]:
+def entries(count: int) -> list[RevokedEntry]:
     return [
-        IssuedCertificate(
-            ca_arn=CA,
-            serial=new_serial(),
-            certificate_der=b"",
-            not_before=NOW - timedelta(days=1),
-            not_after=NOW + timedelta(days=365),
-            issued_at=NOW - timedelta(days=1),
-            template_arn="",
-            revoked_at=NOW - timedelta(seconds=i % 86400),
-            revocation_reason=REASONS[i % len(REASONS)],
-        )
+        RevokedEntry(new_serial(), NOW - timedelta(seconds=i % 86400), REASONS[i % len(REASONS)])
         for i in range(count)
     ]
 

@@ -707,3 +707,109 @@ def test_a_bare_postgresql_url_uses_psycopg() -> None:
         assert store.engine.dialect.driver == "psycopg"
     finally:
         store.dispose()
+
+
+# --- revocation ---------------------------------------------------------------------------------
+
+
+def test_revoke_once_and_stream_revoked_entries(store: SqlStore) -> None:
+    seed_ca(store)
+    with store.transaction() as tx:
+        for serial in (1, 2, 3, 2**150):
+            tx.insert_certificate(make_certificate(serial, crl_partition="p1"))
+        tx.insert_certificate(make_certificate(4, not_after=T0 + timedelta(days=1)))
+    revoked_at = T0 + timedelta(hours=2)
+    with store.transaction() as tx:
+        assert tx.revoke_certificate(CA_ARN, 2, revoked_at, RevocationReason.KEY_COMPROMISE)
+        assert tx.revoke_certificate(CA_ARN, 2**150, revoked_at, RevocationReason.UNSPECIFIED)
+        assert tx.revoke_certificate(CA_ARN, 4, revoked_at, RevocationReason.SUPERSEDED)
+        # A second revocation changes nothing and says so.
+        assert not tx.revoke_certificate(CA_ARN, 2, T0, RevocationReason.SUPERSEDED)
+        assert not tx.revoke_certificate(CA_ARN, 99, T0, RevocationReason.SUPERSEDED)
+    with store.transaction(read_only=True) as tx:
+        everything = sorted(tx.revoked_entries(CA_ARN, expiring_after=T0), key=lambda e: e.serial)
+        still_valid = list(tx.revoked_entries(CA_ARN, expiring_after=T0 + timedelta(days=2)))
+        partition = list(tx.revoked_entries(CA_ARN, expiring_after=T0, partition="p1"))
+        stored = tx.get_certificate(CA_ARN, 2)
+    assert [(e.serial, e.reason) for e in everything] == [
+        (2, RevocationReason.KEY_COMPROMISE),
+        (4, RevocationReason.SUPERSEDED),
+        (2**150, RevocationReason.UNSPECIFIED),
+    ]
+    assert everything[0].revoked_at == revoked_at
+    assert {e.serial for e in still_valid} == {2, 2**150}
+    assert {e.serial for e in partition} == {2, 2**150}
+    assert stored is not None and stored.revocation_reason is RevocationReason.KEY_COMPROMISE
+    assert stored.crl_partition == "p1"
+
+
+def test_find_cas_by_key_hash_and_by_id(store: SqlStore) -> None:
+    ca = seed_ca(store, make_ca(public_key_sha1=b"\x01" * 20, public_key_sha256=b"\x02" * 32))
+    with store.transaction(read_only=True) as tx:
+        assert [c.arn for c in tx.find_cas_by_key_hash("sha1", b"\x01" * 20)] == [ca.arn]
+        assert [c.arn for c in tx.find_cas_by_key_hash("sha256", b"\x02" * 32)] == [ca.arn]
+        assert tx.find_cas_by_key_hash("sha1", b"\x03" * 20) == []
+        assert tx.find_cas_by_key_hash("md5", b"\x01" * 20) == []
+        found = tx.find_ca_by_id(ca.ca_id)
+        assert found is not None and found.public_key_sha1 == b"\x01" * 20
+        assert tx.find_ca_by_id("00000000-0000-0000-0000-000000000000") is None
+
+
+def test_crl_state_dirty_claim_lease_and_publication(store: SqlStore) -> None:
+    seed_ca(store)
+    with store.transaction() as tx:
+        assert tx.get_crl_state(CA_ARN) is None
+        tx.mark_crl_dirty(CA_ARN, T0)
+        tx.mark_crl_dirty(CA_ARN, T0 + timedelta(seconds=5))  # keeps the earlier mark
+    with store.transaction(read_only=True) as tx:
+        state = tx.get_crl_state(CA_ARN)
+    assert state is not None and state.dirty_since == T0 and state.crl_number == 0
+
+    now = T0 + timedelta(seconds=10)
+    with store.transaction() as tx:
+        assert tx.claim_crl_work(now, now + timedelta(seconds=60), 10) == [CA_ARN]
+        tx.start_crl_publication(CA_ARN, retry_at=now + timedelta(seconds=60))
+    with store.transaction() as tx:
+        # Leased by the first claimer: another node gets nothing until the lease runs out.
+        assert tx.claim_crl_work(now, now + timedelta(seconds=60), 10) == []
+        tx.mark_crl_dirty(CA_ARN, now)  # a revocation during publication
+        tx.record_crl_publication(
+            CA_ARN,
+            crl_number=42,
+            this_update=now,
+            next_update=now + timedelta(days=7),
+            next_refresh_at=now + timedelta(days=3),
+        )
+    with store.transaction() as tx:
+        state = tx.get_crl_state(CA_ARN)
+        assert state is not None and state.crl_number == 42 and state.lease_until is None
+        # The revocation that arrived during publication is still pending.
+        assert state.dirty_since == now
+        assert tx.claim_crl_work(now, now + timedelta(seconds=60), 10) == [CA_ARN]
+
+
+def test_refresh_due_is_claimed_without_a_dirty_mark(store: SqlStore) -> None:
+    seed_ca(store)
+    with store.transaction() as tx:
+        tx.mark_crl_dirty(CA_ARN, T0)
+        tx.start_crl_publication(CA_ARN, retry_at=T0)
+        tx.record_crl_publication(
+            CA_ARN,
+            crl_number=1,
+            this_update=T0,
+            next_update=T0 + timedelta(days=2),
+            next_refresh_at=T0 + timedelta(days=1),
+        )
+    with store.transaction() as tx:
+        assert tx.claim_crl_work(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 10) == []
+        later = T0 + timedelta(days=1, seconds=1)
+        assert tx.claim_crl_work(later, later + timedelta(seconds=60), 10) == [CA_ARN]
+
+
+def test_issue_sequence_counts_up_per_ca(store: SqlStore) -> None:
+    seed_ca(store)
+    with store.transaction() as tx:
+        assert [tx.next_issue_sequence(CA_ARN) for _ in range(3)] == [0, 1, 2]
+    with store.transaction() as tx:
+        state = tx.get_crl_state(CA_ARN)
+    assert state is not None and state.issued_count == 3

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from cryptography.x509.oid import ExtensionOID
 
 from pica.authority.algorithms import signature_scheme
-from pica.authority.model import IssuedCertificate, RevocationReason, SigningAlgorithm
+from pica.authority.model import RevocationReason, RevokedEntry, SigningAlgorithm
 
 REASON_FLAGS: dict[RevocationReason, x509.ReasonFlags] = {
     RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
@@ -28,14 +28,13 @@ REASON_FLAGS: dict[RevocationReason, x509.ReasonFlags] = {
 }
 
 
-def _entry(certificate: IssuedCertificate) -> x509.RevokedCertificate:
-    assert certificate.revoked_at is not None
+def _entry(entry: RevokedEntry) -> x509.RevokedCertificate:
     builder = (
         x509.RevokedCertificateBuilder()
-        .serial_number(certificate.serial)
-        .revocation_date(certificate.revoked_at.replace(microsecond=0))
+        .serial_number(entry.serial)
+        .revocation_date(entry.revoked_at.replace(microsecond=0))
     )
-    reason = certificate.revocation_reason
+    reason = entry.reason
     # RFC 5280 5.3.1: the reason code "unspecified" SHOULD be left out.
     if reason is not None and reason is not RevocationReason.UNSPECIFIED:
         builder = builder.add_extension(x509.CRLReason(REASON_FLAGS[reason]), critical=False)
@@ -51,7 +50,7 @@ def build_crl(
     crl_number: int,
     this_update: datetime,
     next_update: datetime,
-    revoked: Iterable[IssuedCertificate],
+    revoked: Iterable[RevokedEntry],
     distribution_point: str | None = None,
 ) -> x509.CertificateRevocationList:
     """A v2 CRL with AKI and CRL number; a critical IDP naming the partition when given."""
@@ -79,7 +78,7 @@ def build_crl(
         last_update=this_update.replace(microsecond=0),
         next_update=next_update.replace(microsecond=0),
         extensions=extensions,
-        revoked_certificates=[_entry(c) for c in sorted(revoked, key=lambda c: c.serial)],
+        revoked_certificates=[_entry(e) for e in revoked],
     )
     scheme = signature_scheme(signing_algorithm)
     return builder.sign(private_key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())

@@ -357,6 +357,15 @@ class IssuedCertificate:
         return f"{self.ca_arn}/certificate/{self.serial:x}"
 
 
+@dataclass(frozen=True, slots=True)
+class RevokedEntry:
+    """What a CRL lists of one revoked certificate (kept small: a CRL may list a million)."""
+
+    serial: int
+    revoked_at: datetime
+    reason: RevocationReason | None
+
+
 @dataclass(frozen=True)
 class CrlState:
     """Where a CA's CRL publication stands; one row per CA, shared by every pica node.

@@ -7,6 +7,7 @@ types from `pica.authority.model`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -18,6 +19,7 @@ from pica.authority.model import (
     CrlState,
     IssuedCertificate,
     RevocationReason,
+    RevokedEntry,
     SealedKey,
     Tag,
 )
@@ -80,13 +82,11 @@ class Transaction(Protocol):
         """Mark a certificate revoked; False when it already was (nothing is changed then)."""
         ...
 
-    def list_revoked_certificates(
+    def revoked_entries(
         self, ca_arn: str, *, expiring_after: datetime, partition: str | None = None
-    ) -> list[IssuedCertificate]:
-        """Revoked certificates with not_after >= `expiring_after`, by serial.
-
-        `partition` None means every partition.
-        """
+    ) -> Iterator[RevokedEntry]:
+        """Revoked certificates with not_after >= `expiring_after`, streamed (consume it inside
+        the transaction). `partition` None means every partition."""
         ...
 
     def find_cas_by_key_hash(self, algorithm: str, key_hash: bytes) -> list[CertificateAuthority]:

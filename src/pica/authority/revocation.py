@@ -161,22 +161,19 @@ class CrlPublisher:
         assert crl.s3_bucket_name is not None
         for partition in partitions:
             with self._store.transaction(read_only=True) as tx:
-                revoked = tx.list_revoked_certificates(
-                    arn, expiring_after=keep_after, partition=partition
+                document = build_crl(
+                    issuer=ca_certificate.subject,
+                    issuer_key_identifier=issuer_key_identifier(
+                        ca_certificate, ca_certificate.public_key()
+                    ),
+                    private_key=key,
+                    signing_algorithm=ca.configuration.signing_algorithm,
+                    crl_number=crl_number,
+                    this_update=this_update,
+                    next_update=next_update,
+                    revoked=tx.revoked_entries(arn, expiring_after=keep_after, partition=partition),
+                    distribution_point=self._urls.crl_url(ca, partition) if partition else None,
                 )
-            document = build_crl(
-                issuer=ca_certificate.subject,
-                issuer_key_identifier=issuer_key_identifier(
-                    ca_certificate, ca_certificate.public_key()
-                ),
-                private_key=key,
-                signing_algorithm=ca.configuration.signing_algorithm,
-                crl_number=crl_number,
-                this_update=this_update,
-                next_update=next_update,
-                revoked=revoked,
-                distribution_point=self._urls.crl_url(ca, partition) if partition else None,
-            )
             self._objects.put_object(
                 crl.s3_bucket_name,
                 self._urls.crl_key(ca, partition),

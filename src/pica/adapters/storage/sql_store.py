@@ -71,6 +71,7 @@ from pica.authority.model import (
     IssuedCertificate,
     KeyStorageSecurityStandard,
     RevocationReason,
+    RevokedEntry,
     SealedKey,
     Tag,
     UsageMode,
@@ -87,6 +88,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 IDEMPOTENCY_WINDOW = timedelta(minutes=5)
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# Rows fetched per round trip when streaming a CA's revoked certificates.
+_CRL_BATCH = 10_000
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -363,43 +367,23 @@ class SqlTransaction:
         )
         return self._connection.execute(statement).rowcount == 1
 
-    def list_revoked_certificates(
+    def revoked_entries(
         self, ca_arn: str, *, expiring_after: datetime, partition: str | None = None
-    ) -> list[IssuedCertificate]:
+    ) -> Iterator[RevokedEntry]:
         table = certificates
-        # Only the columns a CRL needs: never load a million certificate bodies.
-        query = select(
-            table.c.ca_arn,
-            table.c.serial,
-            table.c.not_before,
-            table.c.not_after,
-            table.c.issued_at,
-            table.c.template_arn,
-            table.c.revoked_at,
-            table.c.revocation_reason,
-            table.c.crl_partition,
-        ).where(
+        # Only the three columns a CRL needs, fetched in batches: a CRL may list a million.
+        query = select(table.c.serial, table.c.revoked_at, table.c.revocation_reason).where(
             table.c.ca_arn == ca_arn,
             table.c.revoked_at.is_not(None),
             table.c.not_after >= expiring_after,
         )
         if partition is not None:
             query = query.where(table.c.crl_partition == partition)
-        return [
-            IssuedCertificate(
-                ca_arn=row.ca_arn,
-                serial=serial_from_text(row.serial),
-                certificate_der=b"",
-                not_before=row.not_before,
-                not_after=row.not_after,
-                issued_at=row.issued_at,
-                template_arn=row.template_arn,
-                revoked_at=row.revoked_at,
-                revocation_reason=_enum(RevocationReason, row.revocation_reason),
-                crl_partition=row.crl_partition,
+        rows = self._connection.execute(query.execution_options(yield_per=_CRL_BATCH))
+        for serial, revoked_at, reason in rows:
+            yield RevokedEntry(
+                serial_from_text(serial), revoked_at, _enum(RevocationReason, reason)
             )
-            for row in self._all(query)
-        ]
 
     def find_cas_by_key_hash(self, algorithm: str, key_hash: bytes) -> list[CertificateAuthority]:
         table = certificate_authorities
