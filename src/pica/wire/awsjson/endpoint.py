@@ -31,6 +31,15 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a 2 MiB chain in base64 plus JSON fits
 
 
+def without_nulls(value: Any) -> Any:
+    """The request with every null-valued member removed, at any depth."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
 def json_response(
     status: int, body: dict[str, Any], request_id: str, error: str | None = None
 ) -> Response:
@@ -132,6 +141,8 @@ class AwsJsonEndpoint:
                 request_id,
             )
         context = RequestContext(Caller(verified.account_id), self._services)
+        # botocore (and AWS) treat a JSON null as an absent member; so do the handlers.
+        params = without_nulls(params)
         try:
             result = await run_in_threadpool(handler, context, params)
         except PicaError as exc:
