@@ -813,3 +813,22 @@ def test_issue_sequence_counts_up_per_ca(store: SqlStore) -> None:
     with store.transaction() as tx:
         state = tx.get_crl_state(CA_ARN)
     assert state is not None and state.issued_count == 3
+
+
+def test_reschedule_releases_the_lease_and_keeps_the_last_publication(store: SqlStore) -> None:
+    seed_ca(store)
+    with store.transaction() as tx:
+        tx.mark_crl_dirty(CA_ARN, T0)
+        assert tx.claim_crl_work(T0, T0 + timedelta(seconds=60), 10) == [CA_ARN]
+        tx.start_crl_publication(CA_ARN, retry_at=T0 + timedelta(seconds=60))
+        retry = T0 + timedelta(seconds=15)
+        tx.reschedule_crl_publication(CA_ARN, retry)
+        state = tx.get_crl_state(CA_ARN)
+        assert state is not None and state.lease_until is None and state.this_update is None
+        # Not due before the retry time, due after it.
+        assert tx.claim_crl_work(T0 + timedelta(seconds=5), T0 + timedelta(seconds=65), 10) == []
+        later = retry + timedelta(seconds=1)
+        assert tx.claim_crl_work(later, later + timedelta(seconds=60), 10) == [CA_ARN]
+        tx.reschedule_crl_publication(CA_ARN, None)
+        far = T0 + timedelta(days=30)
+        assert tx.claim_crl_work(far, far + timedelta(seconds=60), 10) == []

@@ -124,6 +124,11 @@ class Transaction(Protocol):
         """Store what was published and release the lease (dirty_since is left alone)."""
         ...
 
+    def reschedule_crl_publication(self, ca_arn: str, next_refresh_at: datetime | None) -> None:
+        """Release the lease and set when to try again (None: not until dirty), leaving what
+        was last published as it is."""
+        ...
+
     def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
         """The CA whose ARN ends in `/<ca_id>` (CRL URLs name CAs by id only)."""
         ...

@@ -107,18 +107,9 @@ class CrlPublisher:
             except Exception as exc:
                 level = logging.WARNING if isinstance(exc, PicaError) else logging.ERROR
                 log.log(level, "publishing the CRL of %s failed; retrying", arn, exc_info=True)
-                retry = self._clock.now() + RETRY_AFTER_FAILURE
+                # Dirty was cleared when the publication started; coming due again is the retry.
                 with self._store.transaction() as tx:
-                    tx.mark_crl_dirty(arn, retry)
-                    state = tx.get_crl_state(arn)
-                    if state is not None:
-                        tx.record_crl_publication(
-                            arn,
-                            crl_number=state.crl_number,
-                            this_update=state.this_update or retry,
-                            next_update=state.next_update or retry,
-                            next_refresh_at=retry,
-                        )
+                    tx.reschedule_crl_publication(arn, self._clock.now() + RETRY_AFTER_FAILURE)
         return len(claimed)
 
     def publish(self, arn: str) -> None:
@@ -138,13 +129,7 @@ class CrlPublisher:
         ):
             # Nothing to publish (disabled, expired, deleted): stop refreshing until dirty again.
             with self._store.transaction() as tx:
-                tx.record_crl_publication(
-                    arn,
-                    crl_number=state.crl_number,
-                    this_update=state.this_update or now,
-                    next_update=state.next_update or now,
-                    next_refresh_at=None,
-                )
+                tx.reschedule_crl_publication(arn, None)
             return
         lifetime = timedelta(days=crl.expiration_in_days or 7)
         this_update = now.replace(microsecond=0)

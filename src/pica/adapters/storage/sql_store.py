@@ -478,6 +478,14 @@ class SqlTransaction:
             )
         )
 
+    def reschedule_crl_publication(self, ca_arn: str, next_refresh_at: datetime | None) -> None:
+        self._writable()
+        self._connection.execute(
+            update(crl_state)
+            .where(crl_state.c.ca_arn == ca_arn)
+            .values(next_refresh_at=next_refresh_at, lease_until=None)
+        )
+
     def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
         table = certificate_authorities
         # CA ids are UUIDs: the LIKE pattern cannot contain wildcards of its own.
