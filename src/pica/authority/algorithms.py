@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import (
     CertificateIssuerPrivateKeyTypes,
-    CertificatePublicKeyTypes,
 )
 
 from pica.authority.model import KeyAlgorithm, SigningAlgorithm
@@ -123,18 +122,3 @@ def generate_private_key(key_algorithm: KeyAlgorithm) -> CertificateIssuerPrivat
     if key_algorithm is KeyAlgorithm.ML_DSA_87:
         return mldsa.MLDSA87PrivateKey.generate()
     raise InvalidArgs(SM2_UNAVAILABLE)
-
-
-def family_of_public_key(public_key: CertificatePublicKeyTypes) -> KeyFamily | None:
-    """The key family of a public key, or None for keys pica cannot sign with (e.g. Ed25519)."""
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return KeyFamily.RSA
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return KeyFamily.ECDSA
-    if isinstance(public_key, mldsa.MLDSA44PublicKey):
-        return KeyFamily.ML_DSA_44
-    if isinstance(public_key, mldsa.MLDSA65PublicKey):
-        return KeyFamily.ML_DSA_65
-    if isinstance(public_key, mldsa.MLDSA87PublicKey):
-        return KeyFamily.ML_DSA_87
-    return None

@@ -30,21 +30,3 @@ def load_csr(data: bytes) -> x509.CertificateSigningRequest:
     if not valid:
         raise MalformedCsr("The certificate signing request signature is not valid.")
     return csr
-
-
-def csr_subject_alternative_names(
-    csr: x509.CertificateSigningRequest,
-) -> x509.SubjectAlternativeName | None:
-    try:
-        return csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def require_subject_or_san(csr: x509.CertificateSigningRequest) -> None:
-    """AWS: "A CSR must provide either a subject name or a subject alternative name"."""
-    if len(csr.subject) == 0 and csr_subject_alternative_names(csr) is None:
-        raise MalformedCsr(
-            "The certificate signing request must contain a subject name or a subject "
-            "alternative name."
-        )
