@@ -51,7 +51,7 @@ class KeyType:
     key_algorithm: str  # ACM PCA's KeyAlgorithm
     signing_algorithm: str
     generate: Callable[[], CertificateIssuerPrivateKeyTypes]
-    hash: Callable[[], hashes.HashAlgorithm]
+    hash: Callable[[], hashes.SHA256 | hashes.SHA384]
 
 
 KEY_TYPES = (

@@ -65,7 +65,7 @@ class Options:
     inprocess_seconds: float
     warm_up_requests: int
     profile: bool
-    profile_seconds: float
+    profile_seconds: int
     out_dir: Path
     json_path: Path | None
     quick: bool
@@ -137,7 +137,7 @@ def parse_args(argv: list[str]) -> Options:
         inprocess_seconds=0.25 if quick else 1.5,
         warm_up_requests=5 if quick else 40,
         profile=bool(args.profile),
-        profile_seconds=args.profile_duration or (3.0 if quick else 15.0),
+        profile_seconds=max(1, round(args.profile_duration or (3 if quick else 15))),
         out_dir=args.out,
         json_path=args.json,
         quick=quick,

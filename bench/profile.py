@@ -1,20 +1,23 @@
 """`--profile`: where a pica worker's time goes, sampled with py-spy while wrk replays a request.
 
 For IssueCertificate, GetCertificate and OCSP POST (1 worker, 4 connections, SQLite), py-spy
-records the server process (`py-spy record --format raw --nolineno`, all threads, idle threads
-left out) while the replay runs. Each profile becomes three files under `bench/out/<time>/`:
+records the server process twice while the replay runs (`py-spy record --format raw
+--nolineno`): once with `--gil` (only the thread holding the GIL: the Python work, which one
+worker does serially), once for every active thread. Each operation leaves under
+`bench/out/<time>/`:
 
-- `<op>.collapsed.txt`: the folded stacks (flamegraph.pl, speedscope and inferno read them);
-- `<op>.speedscope.json`: open it at speedscope.app (or `npx speedscope FILE`) for a flame graph;
+- `<op>.gil.collapsed.txt`, `<op>.threads.collapsed.txt`: folded stacks (flamegraph.pl,
+  speedscope and inferno read them);
+- `<op>.speedscope.json`: both recordings; open it at speedscope.app (or `npx speedscope FILE`)
+  for flame graphs;
 - `<op>.summary.txt`: the time in each stage of a request (rules below) and the top functions.
 
 A sample belongs to the first stage in `STAGES` whose rule matches a frame of its stack, so
 nested work lands in the most specific stage (the lint gate's throwaway signature is lint, not
-signing). Samples that are waits (thread-pool workers parked on their queue, the event loop in
-epoll, a thread waiting for SQLite's write lock) are reported apart from the work: py-spy counts
-a thread that is runnable but not running (waiting for a core or the GIL) as active, so on a
-busy machine waits show up. Milliseconds per request are the stage's share of the work samples
-times the server CPU per request measured during the same replay (from /proc).
+signing). Some samples are waits (thread-pool workers parked on their queue, the event loop in
+epoll, a thread waiting for SQLite's write lock) and are reported apart from the work: py-spy
+counts a thread that is runnable but not running (waiting for a core or the GIL) as active, so
+on a busy machine waits show up in the all-threads recording.
 """
 
 from __future__ import annotations
@@ -120,25 +123,26 @@ def stage_of(frames: list[str]) -> tuple[str, str]:
 
 
 @dataclass
-class Profile:
-    operation: str
+class Samples:
+    """One py-spy recording: folded stacks with their sample counts."""
+
     stacks: list[tuple[list[str], int]]
-    replay: Replay | None
 
     @classmethod
-    def load(cls, operation: str, path: Path, replay: Replay | None) -> Profile:
+    def load(cls, path: Path) -> Samples:
         stacks = []
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             if stack and count.isdigit():
                 stacks.append((stack.split(";"), int(count)))
-        return cls(operation, stacks, replay)
+        return cls(stacks)
 
     @property
     def total(self) -> int:
         return sum(count for _, count in self.stacks)
 
     def stages(self) -> tuple[Counter[str], Counter[str]]:
+        """Samples per stage: (work, waits)."""
         work: Counter[str] = Counter()
         wait: Counter[str] = Counter()
         for frames, count in self.stacks:
@@ -146,32 +150,8 @@ class Profile:
             (work if kind == WORK else wait)[name] += count
         return work, wait
 
-    def summary(self, top: int = 25) -> str:
-        total = self.total or 1
-        work, wait = self.stages()
-        work_total = sum(work.values()) or 1
-        cpu_ms = self.replay.server_cpu_ms_per_request if self.replay else None
-        lines = [f"{self.operation}: {self.total} samples at {SAMPLE_RATE} Hz"]
-        if self.replay is not None:
-            lines[0] += (
-                f"; replay {self.replay.rate:,.0f} req/s over {self.replay.connections} "
-                f"connections, p50 {self.replay.p50_ms:.2f} ms, p99 {self.replay.p99_ms:.2f} ms, "
-                f"server CPU {cpu_ms:.2f} ms/request"
-                if cpu_ms is not None
-                else ""
-            )
-        lines += [
-            "",
-            f"  {'stage (work)':<52} {'% work':>7} {'% all':>6} {'ms/req':>7}",
-        ]
-        for name, count in work.most_common():
-            share = count / work_total
-            ms = f"{share * cpu_ms:7.3f}" if cpu_ms is not None else "      -"
-            lines.append(f"  {name:<52} {100 * share:6.1f}% {100 * count / total:5.1f}% {ms}")
-        lines += ["", f"  {'waits (not CPU work)':<52} {'':>7} {'% all':>6}"]
-        for name, count in wait.most_common():
-            lines.append(f"  {name:<52} {'':>7} {100 * count / total:5.1f}%")
-        lines += ["", f"  top {top} functions by own time (% of work samples):"]
+    def functions(self) -> tuple[Counter[str], Counter[str]]:
+        """Work samples per function: (own time, inclusive time)."""
         own: Counter[str] = Counter()
         inclusive: Counter[str] = Counter()
         for frames, count in self.stacks:
@@ -180,20 +160,128 @@ class Profile:
             own[frames[-1]] += count
             for frame in set(frames):
                 inclusive[frame] += count
-        for frame, count in own.most_common(top):
-            lines.append(f"    {100 * count / work_total:5.1f}%  {frame}")
-        lines += ["", f"  top {top} pica functions by inclusive time (% of work samples):"]
-        pica = [(f, c) for f, c in inclusive.most_common() if "pica/" in f]
-        for frame, count in pica[:top]:
-            lines.append(f"    {100 * count / work_total:5.1f}%  {frame}")
+        return own, inclusive
+
+
+@dataclass
+class Recorded:
+    """A recording and the replay that ran while it was made."""
+
+    samples: Samples
+    replay: Replay | None
+    seconds: float
+
+    def ms_per_request(self, count: int) -> float | None:
+        """Sampled time per request: `count` samples spread over the requests served."""
+        if self.replay is None or self.replay.rate <= 0:
+            return None
+        return 1000 * count / SAMPLE_RATE / (self.replay.rate * self.seconds)
+
+
+def _replay_line(label: str, replay: Replay | None) -> str:
+    if replay is None:
+        return f"  {label}: no replay"
+    cpu = replay.server_cpu_ms_per_request
+    return (
+        f"  {label}: {replay.rate:,.0f} req/s, p50 {replay.p50_ms:.2f} ms, p99 "
+        f"{replay.p99_ms:.2f} ms" + (f", server CPU {cpu:.2f} ms/request" if cpu else "")
+    )
+
+
+@dataclass
+class Profile:
+    """The two recordings of one operation: the GIL holder only, and every active thread.
+
+    `--gil` samples are time the interpreter was running pica (or anything holding the GIL, the
+    CA signature included); with one worker that is the serial bottleneck, and its samples per
+    request are milliseconds per request. All-thread samples also see C code that releases the
+    GIL (SQLite's own work) and threads waiting for a core or the GIL (see the module notes);
+    their work stages are scaled to the server CPU per request measured from /proc.
+    """
+
+    operation: str
+    gil: Recorded | None
+    threads: Recorded | None
+
+    def summary(self, top: int = 25) -> str:
+        lines = [f"{self.operation} (pica serve, 1 worker, SQLite)"]
+        gil_work: Counter[str] = Counter()
+        gil_total = 1
+        if self.gil is not None:
+            gil_work, _ = self.gil.samples.stages()
+            gil_total = sum(gil_work.values()) or 1
+            held = self.gil.ms_per_request(self.gil.samples.total)
+            lines.append(_replay_line("replay during the --gil recording", self.gil.replay))
+            if held is not None and self.gil.replay is not None:
+                busy = self.gil.samples.total / (SAMPLE_RATE * self.gil.seconds)
+                lines.append(f"  GIL held {100 * busy:.0f}% of the time: {held:.2f} ms per request")
+        threads_work: Counter[str] = Counter()
+        threads_wait: Counter[str] = Counter()
+        threads_total, threads_work_total = 1, 1
+        cpu_ms = None
+        if self.threads is not None:
+            threads_work, threads_wait = self.threads.samples.stages()
+            threads_total = self.threads.samples.total or 1
+            threads_work_total = sum(threads_work.values()) or 1
+            replay = self.threads.replay
+            cpu_ms = replay.server_cpu_ms_per_request if replay else None
+            lines.append(_replay_line("replay during the all-threads recording", replay))
+        lines += [
+            "",
+            f"  {'stage':<52} {'GIL %':>6} {'GIL ms':>7} {'thr %':>6} {'CPU ms':>7}",
+        ]
+        names = [n for n, _ in gil_work.most_common()]
+        names += [n for n, _ in threads_work.most_common() if n not in gil_work]
+        for name in names:
+            gil_share = gil_work[name] / gil_total
+            gil_ms = self.gil.ms_per_request(gil_work[name]) if self.gil else None
+            threads_share = threads_work[name] / threads_work_total
+            lines.append(
+                f"  {name:<52} {100 * gil_share:5.1f}% "
+                + (f"{gil_ms:7.3f}" if gil_ms is not None else "      -")
+                + f" {100 * threads_share:5.1f}% "
+                + (f"{threads_share * cpu_ms:7.3f}" if cpu_ms is not None else "      -")
+            )
+        if threads_wait:
+            lines += ["", "  waits in the all-threads recording (% of its samples):"]
+            for name, count in threads_wait.most_common():
+                lines.append(f"    {100 * count / threads_total:5.1f}%  {name}")
+        chosen = self.gil or self.threads
+        if chosen is not None:
+            which = "--gil" if chosen is self.gil else "all-threads"
+            own, inclusive = chosen.samples.functions()
+            total = sum(own.values()) or 1
+            lines += ["", f"  top {top} functions by own time ({which} samples):"]
+            for frame, count in own.most_common(top):
+                lines.append(f"    {100 * count / total:5.1f}%  {frame}")
+            lines += ["", f"  top {top} pica functions by inclusive time ({which} samples):"]
+            pica = [(f, c) for f, c in inclusive.most_common() if "pica/" in f]
+            for frame, count in pica[:top]:
+                lines.append(f"    {100 * count / total:5.1f}%  {frame}")
         return "\n".join(lines)
 
     def speedscope(self) -> dict[str, object]:
+        """Both recordings as one speedscope file (two profiles, shared frames)."""
         frames: dict[str, int] = {}
-        samples, weights = [], []
-        for stack, count in self.stacks:
-            samples.append([frames.setdefault(frame, len(frames)) for frame in stack])
-            weights.append(count)
+        profiles = []
+        for label, recorded in (("GIL holder", self.gil), ("all threads", self.threads)):
+            if recorded is None:
+                continue
+            samples, weights = [], []
+            for stack, count in recorded.samples.stacks:
+                samples.append([frames.setdefault(frame, len(frames)) for frame in stack])
+                weights.append(count)
+            profiles.append(
+                {
+                    "type": "sampled",
+                    "name": f"pica serve, 1 worker: {self.operation} ({label})",
+                    "unit": "none",
+                    "startValue": 0,
+                    "endValue": sum(weights),
+                    "samples": samples,
+                    "weights": weights,
+                }
+            )
         shared = []
         for frame in frames:
             name, _, file = frame.partition(" (")
@@ -204,17 +292,7 @@ class Profile:
             "name": f"pica {self.operation}",
             "activeProfileIndex": 0,
             "shared": {"frames": shared},
-            "profiles": [
-                {
-                    "type": "sampled",
-                    "name": f"pica serve, 1 worker: {self.operation}",
-                    "unit": "none",
-                    "startValue": 0,
-                    "endValue": sum(weights),
-                    "samples": samples,
-                    "weights": weights,
-                }
-            ],
+            "profiles": profiles,
         }
 
 
@@ -226,7 +304,7 @@ def find_py_spy() -> str | None:
 class Recording:
     """`py-spy record` on a process for a while; started when a phase's replay starts."""
 
-    def __init__(self, py_spy: str, pid: int, seconds: float, output: Path) -> None:
+    def __init__(self, py_spy: str, pid: int, seconds: float, output: Path, gil: bool) -> None:
         self.output = output
         self.log = output.with_suffix(".py-spy.log")
         with self.log.open("wb") as log:
@@ -243,6 +321,7 @@ class Recording:
                     "--format",
                     "raw",
                     "--nolineno",
+                    *(["--gil"] if gil else []),
                     "--output",
                     str(output),
                 ],
@@ -307,26 +386,37 @@ def profile_server(bench: Bench) -> list[str]:
             (OCSP_POST, "ocsp-post", lambda: ocsp_post(host, fixture.ocsp_path, fixture.ocsp_der)),
         )
         for operation, slug, sign in plan:
-            collapsed = folder / f"{slug}.collapsed.txt"
-            replay = bench.measure(
-                "profile",
-                1,
-                operation,
-                server.port,
-                server.pid,
-                connections,
-                sign,
-                duration=seconds + 2,
-                during=lambda s, out=collapsed: Recording(py_spy, server.pid, s - 2, out),
-            )
-            if not collapsed.exists():
-                lines.append(f"  {operation}: py-spy wrote nothing; see {collapsed}.py-spy.log")
-                continue
-            profile = Profile.load(operation, collapsed, replay)
+            recorded: dict[bool, Recorded | None] = {}
+            for gil in (True, False):
+                collapsed = folder / f"{slug}.{'gil' if gil else 'threads'}.collapsed.txt"
+
+                def record(length: float, out: Path = collapsed, gil: bool = gil) -> Recording:
+                    return Recording(py_spy, server.pid, length - 2, out, gil)
+
+                replay = bench.measure(
+                    "profile",
+                    1,
+                    operation,
+                    server.port,
+                    server.pid,
+                    connections,
+                    sign,
+                    duration=seconds + 2,
+                    during=record,
+                )
+                recorded[gil] = (
+                    Recorded(Samples.load(collapsed), replay, seconds)
+                    if collapsed.exists()
+                    else None
+                )
+                if not collapsed.exists():
+                    log = collapsed.with_suffix(".py-spy.log")
+                    lines.append(f"  {operation}: py-spy wrote nothing; see {log}")
+            profile = Profile(operation, recorded[True], recorded[False])
             summary = profile.summary()
             (folder / f"{slug}.summary.txt").write_text(summary + "\n")
             (folder / f"{slug}.speedscope.json").write_text(json.dumps(profile.speedscope()))
-            lines += ["", *[f"  {line}" for line in summary.splitlines()[:40]]]
+            lines += ["", *[f"  {line}" for line in summary.splitlines()[:45]]]
         lines += ["", f"  files: {folder}"]
     finally:
         server.stop()

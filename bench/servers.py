@@ -236,7 +236,7 @@ def bench_database() -> Iterator[BenchDatabase]:
     with psycopg.connect(
         host=server.host, port=server.port, user=server.user, dbname="postgres", autocommit=True
     ) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        connection.execute(f'CREATE DATABASE "{name}"')
     try:
         yield BenchDatabase(server, name)
     finally:

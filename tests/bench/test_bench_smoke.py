@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench.profile import Profile, stage_of
-from bench.replay import run_python
+from bench.profile import Profile, Recorded, Samples, stage_of
+from bench.replay import Replay, run_python
 from bench.servers import MotoServer
 from bench.signed import RawRequest, client, ocsp_get, signed
 
@@ -219,7 +219,7 @@ def test_the_python_client_counts_every_status(http_server: int) -> None:
 
 
 def test_profile_summary_and_speedscope(tmp_path: Path) -> None:
-    collapsed = tmp_path / "issue.collapsed.txt"
+    collapsed = tmp_path / "issue.gil.collapsed.txt"
     collapsed.write_text(
         "run (anyio/_backends/_asyncio.py);issue_certificate (pica/wire/awsjson/handlers.py);"
         "CertificateService.issue (pica/authority/certificates.py);"
@@ -230,16 +230,21 @@ def test_profile_summary_and_speedscope(tmp_path: Path) -> None:
         "sign (pica/authority/issuance.py) 10\n"
         "_run_once (asyncio/base_events.py);EpollSelector.select (selectors.py) 60\n"
     )
-    profile = Profile.load("IssueCertificate", collapsed, None)
-    assert profile.total == 100
-    work, wait = profile.stages()
+    samples = Samples.load(collapsed)
+    assert samples.total == 100
+    work, wait = samples.stages()
     assert work == {
         "signing with the CA key": 30,
         "lint gate (structural rules + throwaway signature)": 10,
     }
     assert wait == {"event loop: waiting in epoll": 60}
-    summary = profile.summary()
-    assert "signing with the CA key" in summary and "75.0%" in summary
-    speedscope = profile.speedscope()
-    assert speedscope["profiles"][0]["weights"] == [30, 10, 60]  # type: ignore[index]
+    replay = Replay("IssueCertificate", "wrk", 4, 200, 2.0, {200: 200}, {}, 1, 2, 3, 4)
+    recorded = Recorded(samples, replay, seconds=2)  # 100 requests/s for 2 s
+    assert recorded.ms_per_request(30) == pytest.approx(1.5)  # 0.3 s over 200 requests
+    summary = Profile("IssueCertificate", recorded, None).summary()
+    assert "signing with the CA key" in summary and "75.0%" in summary and "1.500" in summary
+    speedscope = Profile("IssueCertificate", recorded, recorded).speedscope()
+    profiles = speedscope["profiles"]
+    assert isinstance(profiles, list) and len(profiles) == 2
+    assert profiles[0]["weights"] == [30, 10, 60]
     assert stage_of(["x (somewhere.py)"]) == ("other", "work")
