@@ -65,6 +65,7 @@ class Options:
     inprocess_seconds: float
     warm_up_requests: int
     profile: bool
+    profile_only: bool
     profile_seconds: int
     out_dir: Path
     json_path: Path | None
@@ -116,6 +117,9 @@ def parse_args(argv: list[str]) -> Options:
         "GetCertificate and OCSP; files under --out",
     )
     parser.add_argument(
+        "--profile-only", action="store_true", help="only the profiles (implies --profile)"
+    )
+    parser.add_argument(
         "--profile-duration", type=float, default=None, help="seconds per profile (default 15)"
     )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help=f"default {OUT_DIR}")
@@ -136,7 +140,8 @@ def parse_args(argv: list[str]) -> Options:
         moto=not args.no_moto,
         inprocess_seconds=0.25 if quick else 1.5,
         warm_up_requests=5 if quick else 40,
-        profile=bool(args.profile),
+        profile=bool(args.profile or args.profile_only),
+        profile_only=bool(args.profile_only),
         profile_seconds=max(1, round(args.profile_duration or (3 if quick else 15))),
         out_dir=args.out,
         json_path=args.json,
@@ -404,6 +409,11 @@ class Bench:
     def run(self) -> Results:
         options = self.options
         self.results.environment = environment(self.replayer)
+        if options.profile_only:
+            from bench.profile import profile_server
+
+            self.results.profiles = profile_server(self)
+            return self.results
         self.log(f"(a) in-process ceilings ({options.inprocess_seconds:g} s each)")
         key_types = tuple(k for k in ceiling.KEY_TYPES if k.label in options.ca_keys)
         self.results.ceilings = ceiling.ceilings(

@@ -105,9 +105,11 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "_SelectorSocketTransport.write",
         ),
     ),
-    ("HTTP parsing (uvicorn h11)", WORK, ("h11/", "uvicorn/protocols/")),
+    # The ASGI app runs under uvicorn's RequestResponseCycle.run_asgi: the app's own frames
+    # (pica's wire layer, Starlette) must be matched before uvicorn's protocol frames.
+    ("pica wire (other: endpoint, request id)", WORK, ("pica/wire/", "pica/app.py")),
     ("Starlette routing + middleware", WORK, ("starlette/", "uvicorn/middleware")),
-    ("pica wire (other)", WORK, ("pica/wire/", "pica/app.py")),
+    ("HTTP parsing (uvicorn h11 protocol)", WORK, ("h11/", "uvicorn/protocols/")),
     ("event loop: waiting in epoll", WAIT, ("EpollSelector.select",)),
     ("asyncio event loop", WORK, ("asyncio/",)),
     ("other", WORK, ("",)),
@@ -296,6 +298,39 @@ class Profile:
         }
 
 
+def write_outputs(folder: Path, slug: str, profile: Profile) -> str:
+    """`<slug>.summary.txt` and `<slug>.speedscope.json` in `folder`; the summary."""
+    summary = profile.summary()
+    (folder / f"{slug}.summary.txt").write_text(summary + "\n")
+    (folder / f"{slug}.speedscope.json").write_text(json.dumps(profile.speedscope()))
+    return summary
+
+
+def _load_recorded(collapsed: Path) -> Recorded | None:
+    if not collapsed.exists():
+        return None
+    meta_path = collapsed.with_suffix(".replay.json")
+    replay, seconds = None, 0.0
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        seconds = float(meta["seconds"])
+        replay = Replay.from_json(meta)
+    return Recorded(Samples.load(collapsed), replay, seconds)
+
+
+def resummarize(folder: Path) -> str:
+    """Summaries of a profile folder again (after changing STAGES, say); rewrites the files."""
+    texts = []
+    for gil_file in sorted(folder.glob("*.gil.collapsed.txt")):
+        slug = gil_file.name.removesuffix(".gil.collapsed.txt")
+        gil = _load_recorded(gil_file)
+        threads = _load_recorded(folder / f"{slug}.threads.collapsed.txt")
+        chosen = gil or threads
+        operation = chosen.replay.label if chosen and chosen.replay else slug
+        texts.append(write_outputs(folder, slug, Profile(operation, gil, threads)))
+    return "\n\n".join(texts)
+
+
 def find_py_spy() -> str | None:
     beside = Path(sys.executable).with_name("py-spy")
     return str(beside) if beside.exists() else shutil.which("py-spy")
@@ -412,12 +447,20 @@ def profile_server(bench: Bench) -> list[str]:
                 if not collapsed.exists():
                     log = collapsed.with_suffix(".py-spy.log")
                     lines.append(f"  {operation}: py-spy wrote nothing; see {log}")
-            profile = Profile(operation, recorded[True], recorded[False])
-            summary = profile.summary()
-            (folder / f"{slug}.summary.txt").write_text(summary + "\n")
-            (folder / f"{slug}.speedscope.json").write_text(json.dumps(profile.speedscope()))
+                if replay is not None:
+                    meta = {"operation": operation, "seconds": seconds, **replay.to_json()}
+                    collapsed.with_suffix(".replay.json").write_text(json.dumps(meta, indent=2))
+            summary = write_outputs(
+                folder, slug, Profile(operation, recorded[True], recorded[False])
+            )
             lines += ["", *[f"  {line}" for line in summary.splitlines()[:45]]]
         lines += ["", f"  files: {folder}"]
     finally:
         server.stop()
     return lines
+
+
+if __name__ == "__main__":
+    # python -m bench.profile bench/out/<time>: summarise that folder's recordings again.
+    for argument in sys.argv[1:]:
+        print(resummarize(Path(argument)))

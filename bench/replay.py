@@ -76,6 +76,26 @@ class Replay:
             return None
         return 1000 * self.server_cpu_s / self.requests
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Replay:
+        """The inverse of `to_json` (rate and CPU per request are derived again)."""
+        requests = int(data["requests"])
+        cpu = data.get("server_cpu_ms_per_request")
+        return cls(
+            label=data["label"],
+            client=data["client"],
+            connections=int(data["connections"]),
+            requests=requests,
+            duration_s=float(data["duration_s"]),
+            statuses={int(k): int(v) for k, v in data["statuses"].items()},
+            socket_errors={k: int(v) for k, v in data["socket_errors"].items()},
+            p50_ms=float(data["p50_ms"]),
+            p90_ms=float(data["p90_ms"]),
+            p99_ms=float(data["p99_ms"]),
+            max_ms=float(data["max_ms"]),
+            server_cpu_s=None if cpu is None else cpu * requests / 1000,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "label": self.label,

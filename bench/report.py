@@ -258,26 +258,8 @@ def targets(results: Results) -> list[Target]:
     return found
 
 
-def render(results: Results, options: Options) -> str:
-    env = results.environment
-    lines = [
-        "",
-        "pica issuance benchmark (issue 8)",
-        *[f"  {key + ':':<9} {value}" for key, value in env.items()],
-        f"  phases:   {options.duration:g} s each after a checked warm-up; in-process "
-        f"{options.inprocess_seconds:g} s each; every request signed right before its phase",
-        "",
-        *_format(rows(results)),
-        "",
-        "  (a) one thread, no HTTP: pica's CertificateService.issue (durable commit included) and",
-        "      bare pyca/cryptography for an EndEntity P-256 certificate signed by each CA key.",
-        "  (b) IssueCertificate over HTTP, EndEntityCertificate/V1, P-256 CA, real SigV4: one",
-        "      request signed by botocore, replayed over keep-alive connections.",
-        "  (c) the same request against moto's server (it signs with its own RSA-2048 CA key).",
-        "  (d) OCSP (one DER request, POST and GET) and GetCertificate, pre-signed, same clients.",
-        "  failed: non-2xx responses + connection/read/timeout errors (must be 0); srv CPU ms:",
-        "  server process-tree CPU per request; p99/p50: the latency spread.",
-    ]
+def _failures_block(results: Results) -> list[str]:
+    lines: list[str] = []
     failing = [p for p in results.phases if not p.replay.clean]
     if failing:
         lines += ["", "  FAILED REQUESTS (figures of these rows are not valid):"]
@@ -289,6 +271,35 @@ def render(results: Results, options: Options) -> str:
             lines.append(
                 f"    {where} {phase.operation}: {statuses}; {errors or 'no socket errors'}"
             )
+    return lines
+
+
+def render(results: Results, options: Options) -> str:
+    env = results.environment
+    lines = [
+        "",
+        "pica issuance benchmark (issue 8)",
+        *[f"  {key + ':':<9} {value}" for key, value in env.items()],
+        f"  phases:   {options.duration:g} s each after a checked warm-up; in-process "
+        f"{options.inprocess_seconds:g} s each; every request signed right before its phase",
+        "",
+    ]
+    if options.profile_only:
+        profiles = ["Profiles (py-spy, 1 worker, SQLite):", *results.profiles]
+        return "\n".join([*lines, *_failures_block(results), *profiles])
+    lines += [
+        *_format(rows(results)),
+        "",
+        "  (a) one thread, no HTTP: pica's CertificateService.issue (durable commit included) and",
+        "      bare pyca/cryptography for an EndEntity P-256 certificate signed by each CA key.",
+        "  (b) IssueCertificate over HTTP, EndEntityCertificate/V1, P-256 CA, real SigV4: one",
+        "      request signed by botocore, replayed over keep-alive connections.",
+        "  (c) the same request against moto's server (it signs with its own RSA-2048 CA key).",
+        "  (d) OCSP (one DER request, POST and GET) and GetCertificate, pre-signed, same clients.",
+        "  failed: non-2xx responses + connection/read/timeout errors (must be 0); srv CPU ms:",
+        "  server process-tree CPU per request; p99/p50: the latency spread.",
+    ]
+    lines += _failures_block(results)
     for skipped in results.skipped:
         lines.append(f"  skipped: {skipped}")
     lines += ["", "Targets (issue 8)"]
