@@ -46,7 +46,7 @@ SAMPLE_RATE = 100  # py-spy's default; each sample briefly stops the process
 WAIT, WORK = "wait", "work"
 STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("background tasks (CRL publisher, purge)", WORK, ("publish_loop", "purge_loop")),
-    ("SQLite write lock wait (BEGIN IMMEDIATE)", WAIT, ("_begin_sqlite_transaction",)),
+    ("SQLite BEGIN (IMMEDIATE: waiting for the write lock)", WAIT, ("_begin_sqlite_transaction",)),
     ("SigV4: access-key lookup (SQL)", WORK, ("AccountService.secret_for",)),
     ("SigV4 (botocore signer, HMAC)", WORK, ("SigV4Verifier.",)),
     ("lint gate (structural rules + throwaway signature)", WORK, ("LintGate.",)),
