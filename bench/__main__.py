@@ -56,6 +56,8 @@ def main(argv: list[str]) -> int:
         return 0
     if argv and argv[0] in BENCHMARKS:
         return BENCHMARKS[argv[0]](argv[1:])
+    if argv and argv[0].isdigit():  # the old `python -m bench [N]` was the key-cache benchmark
+        return _keycache(argv)
     return _issuance(argv)  # `python -m bench [--quick ...]` runs the main table
 
 
