@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test lint typecheck check bench bench-profile clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -33,8 +33,14 @@ typecheck: $(STAMP_TEST)
 test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The issue 8 table (a few minutes; installs wrk with apt-get when missing and root). Flags go in
+# BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick --only sqlite"; see bench/README.md.
 bench: $(STAMP_TEST)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench issuance $(BENCH_ARGS)
+
+# The same plus py-spy profiles of the server (IssueCertificate, GetCertificate, OCSP) in bench/out/.
+bench-profile: $(STAMP_TEST)
+	$(BIN)/python -m bench issuance --profile $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,157 +1,65 @@
-"""Issuance cost in-process and over the wire, and what caching the decrypted CA key saves.
+"""`python -m bench [BENCHMARK] [ARGS...]`: pica's benchmarks; see bench/README.md.
 
-Prints, measured side by side in one run:
-- IssueCertificate in-process with the CA key opened once (the cache) versus opened and
-  decrypted on every request (what pica avoids), and their ratio, for an EC P-256 and an RSA-2048
-  CA;
-- IssueCertificate and DescribeCertificateAuthority through boto3 against a live `pica serve`
-  (SQLite, one worker), requests per second.
+issuance   (default; `make bench`) the issue 8 table: in-process ceiling, IssueCertificate
+           over HTTP on SQLite and PostgreSQL, 1 and 2 workers, moto, OCSP, GetCertificate
+keycache   [N] what opening each CA key once saves, in-process and through boto3
+lint       [N] the lint gate's cost per certificate next to signing
+revocation [max_entries] [ocsp_requests] CRL build+sign size/time, OCSP responses/s
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
-from pica.app import bootstrap, build_runtime
-from pica.authority.authorities import Caller, CreateCaRequest
-from pica.authority.certificates import IssueRequest
-from pica.authority.model import (
-    CaConfiguration,
-    CaType,
-    KeyAlgorithm,
-    SigningAlgorithm,
-    Subject,
-    Validity,
-    ValidityType,
-)
-from pica.settings import build
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.support.pki import ec_key, make_csr, new_root
-from tests.support.server import LiveServer, free_port
 
 
-def rate(label: str, count: int, action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    for _ in range(count):
-        action()
-    elapsed = time.perf_counter() - start
-    per_second = count / elapsed
-    print(f"  {label:<58} {per_second:9.1f}/s  {1000 * elapsed / count:7.2f} ms each")
-    return per_second
+def _legacy(module: str) -> Callable[[list[str]], int]:
+    """A benchmark whose main() reads sys.argv itself."""
+
+    def run(argv: list[str]) -> int:
+        imported = __import__(f"bench.{module}", fromlist=["main"])
+        sys.argv = [f"python -m bench {module}", *argv]
+        imported.main()
+        return 0
+
+    return run
 
 
-def in_process(tmp: Path, count: int) -> None:
-    print(f"In-process IssueCertificate ({count} each, SQLite):")
-    settings = build({"data_dir": str(tmp / "inproc")})
-    runtime = build_runtime(settings)
-    try:
-        bootstrap(runtime)
-        account = runtime.services.accounts.list_accounts()[0].account_id
-        caller = Caller(account)
+def _issuance(argv: list[str]) -> int:
+    from bench.issuance import main
 
-        for key_algorithm, signing in (
-            ("EC_prime256v1", "SHA256WITHECDSA"),
-            ("RSA_2048", "SHA256WITHRSA"),
-        ):
-            measure_key_cache(runtime, caller, key_algorithm, signing, count)
-    finally:
-        runtime.close()
+    started = time.monotonic()
+    code = main(argv)
+    print(f"(took {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    return code
 
 
-def measure_key_cache(
-    runtime: Any, caller: Caller, key_algorithm: str, signing: str, count: int
-) -> None:
-    arn = _activate_in_process(runtime, caller, key_algorithm, signing)
-    request = IssueRequest(
-        ca_arn=arn,
-        csr=make_csr(ec_key()),
-        signing_algorithm=SigningAlgorithm(signing),
-        validity=Validity(30, ValidityType.DAYS),
-    )
-    certificates = runtime.services.certificates
-    keys = certificates._keys  # the cache under test
+def _keycache(argv: list[str]) -> int:
+    from bench.key_cache import main
 
-    def cached() -> None:
-        certificates.issue(caller, request)
-
-    def cold() -> None:
-        keys.forget(arn)
-        certificates.issue(caller, request)
-
-    for _ in range(20):  # warm the database and code paths before either measurement
-        cached()
-    hot = rate(f"{key_algorithm}: CA key opened once (pica)", count, cached)
-    cool = rate(f"{key_algorithm}: CA key decrypted per request", count, cold)
-    print(f"  {key_algorithm}: caching the key makes issuance {hot / cool:.2f}x faster")
+    main(argv)
+    return 0
 
 
-def _activate_in_process(runtime: Any, caller: Caller, key_algorithm: str, signing: str) -> str:
-    authorities = runtime.services.authorities
-    arn: str = authorities.create(
-        caller,
-        CreateCaRequest(
-            type=CaType.ROOT,
-            configuration=CaConfiguration(
-                KeyAlgorithm(key_algorithm), SigningAlgorithm(signing), Subject(common_name="bench")
-            ),
-        ),
-    )
-    csr = authorities.get_csr(caller, arn).encode()
-    root_arn = runtime.services.certificates.issue(
-        caller,
-        IssueRequest(
-            ca_arn=arn,
-            csr=csr,
-            signing_algorithm=SigningAlgorithm(signing),
-            validity=Validity(5, ValidityType.YEARS),
-            template_arn="arn:aws:acm-pca:::template/RootCACertificate/V1",
-        ),
-    )
-    got = runtime.services.certificates.get(caller, arn, root_arn)
-    authorities.import_certificate(caller, arn, got.certificate.encode(), None)
-    return arn
+BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
+    "issuance": _issuance,
+    "keycache": _keycache,
+    "lint": _legacy("lint_gate"),
+    "revocation": _legacy("revocation"),
+}
 
 
-def over_the_wire(tmp: Path, count: int) -> None:
-    print(f"Live server through boto3 ({count} requests each, one worker, SQLite):")
-    server = LiveServer(tmp / "live", free_port())
-    server.start()
-    try:
-        pca = server.client()
-        arn = new_root(pca)
-        csr = make_csr(ec_key())
-        rate(
-            "IssueCertificate (EC P-256 CA)",
-            count,
-            lambda: pca.issue_certificate(
-                CertificateAuthorityArn=arn,
-                Csr=csr,
-                SigningAlgorithm="SHA256WITHECDSA",
-                Validity={"Value": 30, "Type": "DAYS"},
-            ),
-        )
-        rate(
-            "DescribeCertificateAuthority",
-            count,
-            lambda: pca.describe_certificate_authority(CertificateAuthorityArn=arn),
-        )
-    finally:
-        server.stop()
-
-
-def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    with tempfile.TemporaryDirectory() as tmp:
-        in_process(Path(tmp), count)
-        over_the_wire(Path(tmp), count)
+def main(argv: list[str]) -> int:
+    if argv and argv[0] in ("-h", "--help", "help"):
+        print(__doc__)
+        return 0
+    if argv and argv[0] in BENCHMARKS:
+        return BENCHMARKS[argv[0]](argv[1:])
+    if argv and argv[0].isdigit():  # the old `python -m bench [N]` was the key-cache benchmark
+        return _keycache(argv)
+    return _issuance(argv)  # `python -m bench [--quick ...]` runs the main table
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))
