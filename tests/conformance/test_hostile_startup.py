@@ -32,6 +32,7 @@ from pica.adapters.keystore.kek_file import key_ref_for
 from pica.settings import Settings
 from tests.conformance.test_crl import wait_for_crl
 from tests.support.pki import cdp_url, issue, new_root, new_root_with_revocation
+from tests.support.postgres import PostgresUnavailable, postgres_server
 from tests.support.server import LiveServer, free_port, http_answers
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -528,9 +529,37 @@ def test_connections_beyond_the_cap_get_a_fast_503(tmp_path: Path) -> None:
 # --- every response leaves without a Nagle stall (issue 8) --------------------------------------
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_kept_alive_responses_leave_without_a_nagle_stall(tmp_path: Path, workers: int) -> None:
-    live = LiveServer(tmp_path / "data", free_port(), extra_args=("--workers", str(workers)))
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the tests' PostgreSQL server (tests.support.postgres)."""
+    skip = os.environ.get("PICA_TEST_SKIP_POSTGRES") == "1"
+    try:
+        server = postgres_server(may_start=not skip)
+    except PostgresUnavailable as error:
+        if skip:
+            pytest.skip(f"PostgreSQL unavailable: {error}")
+        raise
+    name = server.create_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.mark.parametrize(
+    ("workers", "database"),
+    [(1, "sqlite"), (2, "sqlite"), pytest.param(2, "postgres", marks=pytest.mark.postgres)],
+)
+def test_kept_alive_responses_leave_without_a_nagle_stall(
+    tmp_path: Path, request: pytest.FixtureRequest, workers: int, database: str
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    if database == "postgres":
+        (data / "pica.toml").write_text(
+            f'database_url = "{request.getfixturevalue("postgres_url")}"\n'
+        )
+    live = LiveServer(data, free_port(), extra_args=("--workers", str(workers)))
     live.start()
     try:
         connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=5)
