@@ -16,11 +16,15 @@ import contextlib
 import ipaddress
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pica.adapters.keystore.kek_file import FileKeyStore, KeyStoreError
-from pica.adapters.storage.sql_store import DatabaseUnavailable, SqlStore
 from pica.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported where used: `pica --help` and a bad setting answer without loading SQLAlchemy.
+    from pica.adapters.keystore.kek_file import FileKeyStore
+    from pica.adapters.storage.sql_store import SqlStore
 
 
 class StartupError(Exception):
@@ -62,6 +66,8 @@ def migrate_database(settings: Settings) -> str:
 
     Returns the database URL with any password hidden, for the report.
     """
+    from pica.adapters.storage.sql_store import DatabaseUnavailable, SqlStore
+
     _require_data_dir_for_sqlite(settings)
     try:
         store = SqlStore(settings.resolved_database_url, create=True)
@@ -90,6 +96,8 @@ def public_url_warning(settings: Settings) -> str | None:
 
 
 def _open_store(settings: Settings, *, initialise: bool) -> SqlStore:
+    from pica.adapters.storage.sql_store import DatabaseUnavailable, SqlStore
+
     if initialise and settings.database_url is None:
         prepare_data_dir(settings)  # the SQLite file goes into it
     elif not initialise:
@@ -125,6 +133,9 @@ def _require_data_dir_for_sqlite(settings: Settings) -> None:
 
 
 def _open_key_store(settings: Settings, store: SqlStore, *, may_create: bool) -> FileKeyStore:
+    from pica.adapters.keystore.kek_file import FileKeyStore, KeyStoreError
+    from pica.adapters.storage.sql_store import DatabaseUnavailable
+
     path = settings.resolved_kek_file
     try:
         used = store.key_refs_in_use()
