@@ -203,7 +203,7 @@ class InProcessPica:
         values = {"data_dir": str(data_dir)}
         if database_url:
             values["database_url"] = database_url
-        self.runtime = build_runtime(build(values))
+        self.runtime = build_runtime(build(values), initialise=True)
         bootstrap(self.runtime)
         self.caller = Caller(self.runtime.services.accounts.list_accounts()[0].account_id)
 

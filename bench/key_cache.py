@@ -52,7 +52,7 @@ def rate(label: str, count: int, action: Callable[[], object]) -> float:
 def in_process(tmp: Path, count: int) -> None:
     print(f"In-process IssueCertificate ({count} each, SQLite):")
     settings = build({"data_dir": str(tmp / "inproc")})
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, initialise=True)
     try:
         bootstrap(runtime)
         account = runtime.services.accounts.list_accounts()[0].account_id

@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.objectstore.s3 import S3ObjectStore
 from pica.adapters.storage.sql_store import SqlStore
@@ -35,6 +34,7 @@ from pica.authority.ports import ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
 from pica.settings import Settings
+from pica.startup import StartupError, open_installation
 from pica.wire.awsjson.endpoint import AwsJsonEndpoint, error_response
 from pica.wire.awsjson.handlers import ApiServices
 from pica.wire.awsjson.service_model import load_service_model
@@ -97,18 +97,10 @@ def build_object_store(settings: Settings) -> ObjectStore:
     return LocalDirObjectStore(settings.buckets_dir, settings.resolved_public_url)
 
 
-def prepare_data_dir(settings: Settings) -> None:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(OSError):
-        os.chmod(settings.data_dir, 0o700)
-
-
-def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    prepare_data_dir(settings)
-    store = SqlStore(settings.resolved_database_url)
-    if migrate:
-        store.migrate()
-    key_store = FileKeyStore.open_or_create(settings.resolved_kek_file)
+def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
+    """Open the installation (`pica.startup`: `initialise` only for `pica serve`) and build the
+    services on it."""
+    store, key_store = open_installation(settings, initialise=initialise)
     clock = SystemClock()
     keys = PrivateKeyCache(key_store)
     objects = build_object_store(settings)
@@ -140,19 +132,26 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     return Runtime(settings, store, services, publisher, ocsp, wakeup, objects)
 
 
-def _write_private(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _write_private(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write `path` with mode 0600 whatever the umask (and whatever mode a file there had)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
+    fd = os.open(path, flags, 0o600)
     with os.fdopen(fd, "w") as handle:
+        os.fchmod(handle.fileno(), 0o600)
         handle.write(text)
 
 
 def write_client_files(settings: Settings, credentials: Credentials) -> None:
-    """AWS shared credentials and config files (profile `pica`) for the first access key."""
+    """AWS shared credentials and config files (profile `pica`) for the first access key.
+
+    The credentials file is never replaced: `bootstrap` refuses to start before that.
+    """
     _write_private(
         settings.data_dir / "credentials",
         "[pica]\n"
         f"aws_access_key_id = {credentials.access_key_id}\n"
         f"aws_secret_access_key = {credentials.secret_access_key}\n",
+        replace=False,
     )
     _write_private(
         settings.data_dir / "config",
@@ -165,6 +164,14 @@ def bootstrap(runtime: Runtime) -> None:
     settings = runtime.settings
     accounts = runtime.services.accounts
     if not accounts.list_accounts():
+        credentials_file = settings.data_dir / "credentials"
+        if credentials_file.exists():
+            # Its keys belong to another database (a wrong database_url, or a lost one).
+            raise StartupError(
+                f"{credentials_file} exists but the database {runtime.store.display_url} has "
+                "no account: check database_url (PICA_DATABASE_URL), or move the file away to "
+                "start afresh"
+            )
         account = accounts.create_account()
         credentials = accounts.create_access_key(account.account_id)
         write_client_files(settings, credentials)
@@ -285,4 +292,4 @@ def create_app(runtime: Runtime) -> Starlette:
 def app_from_environment() -> Starlette:
     """uvicorn factory for worker processes: settings travel in an environment variable."""
     settings = Settings.from_json(os.environ[SETTINGS_ENV])
-    return create_app(build_runtime(settings, migrate=False))
+    return create_app(build_runtime(settings, initialise=False))

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from pica import __version__
 from pica.adapters.keystore.kek_file import KeyStoreError
@@ -21,10 +21,20 @@ from pica.settings import (
     DEFAULT_DATA_DIR,
     DEFAULT_HOST,
     DEFAULT_PORT,
+    LOG_LEVELS,
     Settings,
     SettingsError,
     load,
+    settings_table,
 )
+from pica.startup import StartupError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit 2), like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"pica: {message} (see {self.prog} --help)\n")
 
 
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
@@ -40,13 +50,19 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pica", description="A private CA that speaks the ACM PCA API."
-    )
+    parser = _Parser(prog="pica", description="A private CA that speaks the ACM PCA API.")
     parser.add_argument("--version", action="version", version=f"pica {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve the ACM Private CA API")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the ACM Private CA API",
+        description="Serve the ACM Private CA API. On an empty or absent data dir, first\n"
+        "create the database, the key-encryption key and an account with its client files.",
+        epilog="settings come from (later wins) defaults, <data-dir>/pica.toml (`name = value`),\n"
+        "PICA_* environment variables and the flags above:\n\n" + settings_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument(
         "--host", default=None, help=f"address to listen on (default {DEFAULT_HOST})"
     )
@@ -55,7 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--region", default=None, help="region written into ARNs (default us-east-1)"
     )
-    serve.add_argument("--log-level", default=None, help="debug, info, warning, error")
+    serve.add_argument("--log-level", default=None, help=", ".join(LOG_LEVELS))
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        help="URL clients reach pica at, written into certificates' CRL and OCSP URLs "
+        "(default: the address served)",
+    )
     _add_data_dir(serve)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
@@ -83,7 +105,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    names = ("host", "port", "workers", "region", "log_level", "data_dir", "database_url")
+    names = (
+        "host",
+        "port",
+        "workers",
+        "region",
+        "log_level",
+        "public_url",
+        "data_dir",
+        "database_url",
+    )
     return load({n: getattr(args, n) for n in names if getattr(args, n, None) is not None})
 
 
@@ -108,38 +139,43 @@ def _log_config(level: str) -> dict[str, Any]:
 
 
 def _serve(settings: Settings) -> int:
-    import uvicorn
-
+    from pica import serving
     from pica.app import SETTINGS_ENV, bootstrap, build_runtime, client_exports
+    from pica.startup import public_url_warning
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    runtime = build_runtime(settings)
-    bootstrap(runtime)
-    runtime.close()
-    print(f"pica serves the ACM Private CA API at {settings.endpoint_url}", flush=True)
-    print("Point the aws CLI at it with:", flush=True)
-    print(client_exports(settings), flush=True)
-    print("then try: aws acm-pca list-certificate-authorities", flush=True)
-    os.environ[SETTINGS_ENV] = settings.to_json()
-    uvicorn.run(
-        "pica.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=settings.log_level,
-        log_config=_log_config(settings.log_level),
-        access_log=settings.log_level == "debug",
-    )
+    if settings.log_level != "debug":
+        # Alembic narrates every start ("Context impl SQLiteImpl."); only its problems matter.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The port first: nothing is created, written or printed before it is ours.
+    sockets = serving.listen(settings.host, settings.port)
+    try:
+        runtime = build_runtime(settings, initialise=True)
+        try:
+            bootstrap(runtime)
+        finally:
+            runtime.close()
+        warning = public_url_warning(settings)
+        if warning is not None:
+            print(f"pica: warning: {warning}", file=sys.stderr, flush=True)
+        print(f"pica serves the ACM Private CA API at {settings.endpoint_url}", flush=True)
+        print("Point the aws CLI at it with:", flush=True)
+        print(client_exports(settings), flush=True)
+        print("then try: aws acm-pca list-certificate-authorities", flush=True)
+        os.environ[SETTINGS_ENV] = settings.to_json()
+        serving.run(settings, sockets, _log_config(settings.log_level))
+    finally:
+        for sock in sockets:
+            sock.close()
     return 0
 
 
 def _manage(args: argparse.Namespace, settings: Settings) -> int:
     from pica.app import build_runtime
 
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, initialise=False)
     accounts = runtime.services.accounts
     try:
         if args.command == "accounts" and args.action == "create":
@@ -205,12 +241,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve(settings)
         if args.command == "migrate":
-            from pica.app import build_runtime
+            from pica.startup import migrate_database
 
-            build_runtime(settings).close()
-            print(f"database at {settings.resolved_database_url} is up to date")
+            print(f"database at {migrate_database(settings)} is up to date")
             return 0
         return _manage(args, settings)
-    except (SettingsError, PicaError, KeyStoreError) as exc:
-        print(f"pica: {exc}", file=sys.stderr)
+    except (SettingsError, StartupError, PicaError, KeyStoreError, OSError) as exc:
+        # One line, whatever stopped us: no traceback for a setting, a file or a port.
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"pica: {message}", file=sys.stderr)
         return 2

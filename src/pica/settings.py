@@ -10,49 +10,121 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import textwrap
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_DATA_DIR = "./pica-data"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 class SettingsError(ValueError):
     """A setting that cannot work; reported at start-up, before anything is served."""
 
 
+def _meaning(text: str) -> dict[str, str]:
+    """Field metadata: what `pica serve --help` prints under the setting's name and default."""
+    return {"meaning": text}
+
+
 @dataclass(frozen=True)
 class Settings:
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    data_dir: Path = Path(DEFAULT_DATA_DIR)
-    database_url: str | None = None
-    kek_file: Path | None = None
-    region: str = "us-east-1"
-    partition: str = "aws"
-    workers: int = 1
-    log_level: str = "info"
-    max_body_bytes: int = 4 * 1024 * 1024
-    max_cas_per_account: int = 200
-    # The URL clients reach this pica at (CRL and OCSP URLs in certificates); default: endpoint.
-    public_url: str | None = None
-    # Where CRLs are published: "local" (folders under <data-dir>/buckets, served by pica) or
-    # "s3" (any S3-compatible store; AWS itself when s3_endpoint_url is unset).
-    object_store: str = "local"
-    s3_endpoint_url: str | None = None
-    s3_region: str | None = None
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: str | None = None
-    crl_partition_size: int = 100_000
-    crl_poll_seconds: float = 1.0
-    # "ca": OCSP responses signed by the CA key; "delegated": by an OCSP-signing certificate.
-    ocsp_signer: str = "ca"
-    # Pre-issuance lint: "shaped" runs pkilint on passthrough/Blank/CA certificates, "all" on
-    # every certificate, "off" never (pica's structural RFC 5280 rules always run).
-    lint_mode: str = "shaped"
+    """Every setting pica reads; each field's metadata says what it means (`settings_table`)."""
+
+    host: str = field(
+        default=DEFAULT_HOST,
+        metadata=_meaning("address to listen on (0.0.0.0 or :: for every interface)"),
+    )
+    port: int = field(default=DEFAULT_PORT, metadata=_meaning("TCP port to listen on"))
+    data_dir: Path = field(
+        default=Path(DEFAULT_DATA_DIR),
+        metadata=_meaning(
+            "folder for the SQLite database, the KEK, the client files and the CRL buckets "
+            "(a flag or variable only: pica.toml lives in it)"
+        ),
+    )
+    database_url: str | None = field(
+        default=None,
+        metadata=_meaning(
+            "SQLAlchemy URL of the database (default: SQLite file pica.db in the data dir)"
+        ),
+    )
+    kek_file: Path | None = field(
+        default=None,
+        metadata=_meaning(
+            "key-encryption key file (default: kek in the data dir); back it up with the database"
+        ),
+    )
+    region: str = field(default="us-east-1", metadata=_meaning("AWS region written into ARNs"))
+    partition: str = field(default="aws", metadata=_meaning("AWS partition written into ARNs"))
+    workers: int = field(default=1, metadata=_meaning("worker processes"))
+    log_level: str = field(
+        default="info", metadata=_meaning("critical, error, warning, info or debug")
+    )
+    max_body_bytes: int = field(
+        default=4 * 1024 * 1024, metadata=_meaning("largest request body accepted (413 beyond)")
+    )
+    max_cas_per_account: int = field(
+        default=200, metadata=_meaning("certificate authorities an account may hold")
+    )
+    public_url: str | None = field(
+        default=None,
+        metadata=_meaning(
+            "http(s) URL clients reach pica at, the base of the CRL and OCSP URLs written into "
+            "certificates (default: the address served)"
+        ),
+    )
+    object_store: str = field(
+        default="local",
+        metadata=_meaning(
+            "where CRLs go: local (folders under <data-dir>/buckets, served by pica) or s3"
+        ),
+    )
+    s3_endpoint_url: str | None = field(
+        default=None, metadata=_meaning("S3-compatible endpoint (default: AWS S3)")
+    )
+    s3_region: str | None = field(
+        default=None, metadata=_meaning("region of the S3 store (default: region)")
+    )
+    s3_access_key_id: str | None = field(
+        default=None, metadata=_meaning("S3 access key (default: boto3's own sources)")
+    )
+    s3_secret_access_key: str | None = field(default=None, metadata=_meaning("S3 secret key"))
+    crl_partition_size: int = field(
+        default=100_000, metadata=_meaning("certificates per partition of PARTITIONED CRLs")
+    )
+    crl_poll_seconds: float = field(
+        default=1.0, metadata=_meaning("how often each process looks for CRLs to publish")
+    )
+    ocsp_signer: str = field(
+        default="ca",
+        metadata=_meaning(
+            "OCSP responses signed by the CA key (ca) or an OCSP-signing certificate (delegated)"
+        ),
+    )
+    lint_mode: str = field(
+        default="shaped",
+        metadata=_meaning(
+            "pkilint before signing: shaped (passthrough, Blank, CA certificates), all, off"
+        ),
+    )
+    request_read_timeout: float = field(
+        default=30.0,
+        metadata=_meaning(
+            "seconds a connection may take to send a whole request (headers and body)"
+        ),
+    )
+    max_connections: int = field(
+        default=512,
+        metadata=_meaning(
+            "connections each worker process serves at once; a request beyond gets 503"
+        ),
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -72,7 +144,8 @@ class Settings:
 
     @property
     def endpoint_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        # The address to reach the server at: loopback when it listens on every interface.
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
@@ -124,7 +197,28 @@ def build(values: dict[str, Any]) -> Settings:
         raise SettingsError(f"lint_mode must be shaped, all or off, not {settings.lint_mode!r}")
     if settings.crl_partition_size < 1:
         raise SettingsError("crl_partition_size must be at least 1")
-    return dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
+    if settings.log_level.lower() not in LOG_LEVELS:
+        raise SettingsError(
+            f"log_level must be one of {', '.join(LOG_LEVELS)}, not {settings.log_level!r}"
+        )
+    if settings.public_url is not None:
+        _check_public_url(settings.public_url)
+    if not settings.request_read_timeout > 0:
+        raise SettingsError("request_read_timeout must be a positive number of seconds")
+    if settings.max_connections < 1:
+        raise SettingsError("max_connections must be at least 1")
+    return dataclasses.replace(
+        settings, data_dir=settings.data_dir.resolve(), log_level=settings.log_level.lower()
+    )
+
+
+def _check_public_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise SettingsError(
+            f"public_url must be an http:// or https:// URL such as http://pica.example:8080, "
+            f"not {url!r}"
+        )
 
 
 def load(cli_values: dict[str, Any]) -> Settings:
@@ -134,11 +228,11 @@ def load(cli_values: dict[str, Any]) -> Settings:
         cli_values.get("data_dir") or os.environ.get("PICA_DATA_DIR") or DEFAULT_DATA_DIR
     )
     toml_file = data_dir / "pica.toml"
-    if toml_file.exists():
-        try:
-            values.update(tomllib.loads(toml_file.read_text()))
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"{toml_file}: {exc}") from exc
+    try:
+        if toml_file.is_file():
+            values.update(tomllib.loads(toml_file.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not TOML, a NUL in the path
+        raise SettingsError(f"{toml_file}: {exc}") from exc
     for name in _FIELDS:
         env = os.environ.get(f"PICA_{name.upper()}")
         if env is not None:
@@ -146,3 +240,22 @@ def load(cli_values: dict[str, Any]) -> Settings:
     values.update({k: v for k, v in cli_values.items() if v is not None})
     values["data_dir"] = str(data_dir)
     return build(values)
+
+
+def settings_table(width: int = 100) -> str:
+    """Every setting: its pica.toml key, environment variable, default and meaning (for --help).
+
+    Generated from the Settings fields, so it cannot drift from what `load` accepts.
+    """
+    items = dataclasses.fields(Settings)
+    name_width = max(len(item.name) for item in items) + 2
+    lines = []
+    for item in items:
+        default = item.default
+        shown = "-" if default is None else f"./{default}" if isinstance(default, Path) else default
+        variable = f"PICA_{item.name.upper()}"
+        lines.append(f"  {item.name.ljust(name_width)}{variable.ljust(name_width + 5)}{shown}")
+        meaning = item.metadata.get("meaning", "")
+        indent = " " * 6
+        lines.extend(textwrap.wrap(meaning, width, initial_indent=indent, subsequent_indent=indent))
+    return "\n".join(lines)

@@ -24,11 +24,18 @@ SECRET = b"-----BEGIN PRIVATE KEY-----\nnot really a key, but private all the sa
 
 @pytest.fixture
 def kek_path(tmp_path: Path) -> Path:
+    (tmp_path / "data").mkdir(mode=0o700)
     return tmp_path / "data" / "kek"
 
 
+def created(path: Path) -> FileKeyStore:
+    """The store in the KEK file at `path`, creating the file first if it is missing."""
+    FileKeyStore.create(path)
+    return FileKeyStore.load(path)
+
+
 def test_seal_open_round_trip(kek_path: Path) -> None:
-    store = FileKeyStore.open_or_create(kek_path)
+    store = created(kek_path)
     sealed = store.seal(SECRET, CONTEXT)
     assert sealed.key_ref == store.current_key_ref
     assert store.open(sealed, CONTEXT) == SECRET
@@ -36,7 +43,7 @@ def test_seal_open_round_trip(kek_path: Path) -> None:
 
 
 def test_ciphertext_hides_the_plaintext_and_never_repeats(kek_path: Path) -> None:
-    store = FileKeyStore.open_or_create(kek_path)
+    store = created(kek_path)
     first, second = store.seal(SECRET, CONTEXT), store.seal(SECRET, CONTEXT)
     assert SECRET not in first.ciphertext
     assert SECRET[:16] not in first.ciphertext
@@ -44,7 +51,7 @@ def test_ciphertext_hides_the_plaintext_and_never_repeats(kek_path: Path) -> Non
 
 
 def test_another_context_does_not_open(kek_path: Path) -> None:
-    store = FileKeyStore.open_or_create(kek_path)
+    store = created(kek_path)
     sealed = store.seal(SECRET, CONTEXT)
     with pytest.raises(KeyStoreError):
         store.open(sealed, CONTEXT + "x")
@@ -52,7 +59,7 @@ def test_another_context_does_not_open(kek_path: Path) -> None:
 
 @pytest.mark.parametrize("position", [0, 11, 12, -1])  # nonce, nonce end, body, tag
 def test_a_tampered_ciphertext_does_not_open(kek_path: Path, position: int) -> None:
-    store = FileKeyStore.open_or_create(kek_path)
+    store = created(kek_path)
     sealed = store.seal(SECRET, CONTEXT)
     altered = bytearray(sealed.ciphertext)
     altered[position] ^= 0x01
@@ -63,22 +70,22 @@ def test_a_tampered_ciphertext_does_not_open(kek_path: Path, position: int) -> N
 
 
 def test_an_unknown_key_ref_does_not_open(kek_path: Path) -> None:
-    store = FileKeyStore.open_or_create(kek_path)
+    store = created(kek_path)
     sealed = store.seal(SECRET, CONTEXT)
     with pytest.raises(KeyStoreError, match="kek-0000000000000000"):
         store.open(SealedKey("kek-0000000000000000", sealed.ciphertext), CONTEXT)
 
 
 def test_the_kek_file_is_created_private(kek_path: Path) -> None:
-    FileKeyStore.open_or_create(kek_path)
+    created(kek_path)
     assert stat.S_IMODE(kek_path.stat().st_mode) == 0o600
     assert [p.name for p in kek_path.parent.iterdir()] == ["kek"]  # no temporary file left
 
 
 def test_reopening_gives_the_same_key(kek_path: Path) -> None:
-    first = FileKeyStore.open_or_create(kek_path)
+    first = created(kek_path)
     sealed = first.seal(SECRET, CONTEXT)
-    again = FileKeyStore.open_or_create(kek_path)
+    again = created(kek_path)
     assert again.current_key_ref == first.current_key_ref
     assert again.open(sealed, CONTEXT) == SECRET
 
@@ -89,7 +96,7 @@ def test_concurrent_creation_agrees_on_one_key(kek_path: Path) -> None:
 
     def create() -> None:
         try:
-            refs.append(FileKeyStore.open_or_create(kek_path).current_key_ref)
+            refs.append(created(kek_path).current_key_ref)
         except BaseException as error:
             errors.append(error)
 
@@ -104,19 +111,19 @@ def test_concurrent_creation_agrees_on_one_key(kek_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o620, 0o602])
 def test_a_kek_file_others_can_reach_is_refused(kek_path: Path, mode: int) -> None:
-    FileKeyStore.open_or_create(kek_path)
+    created(kek_path)
     os.chmod(kek_path, mode)
     with pytest.raises(KeyStoreError, match="chmod 600"):
-        FileKeyStore.open_or_create(kek_path)
+        created(kek_path)
 
 
 def test_rotation_seals_with_the_last_key_and_opens_with_all(kek_path: Path) -> None:
-    old = FileKeyStore.open_or_create(kek_path)
+    old = created(kek_path)
     sealed_before = old.seal(SECRET, CONTEXT)
     new_key = secrets.token_bytes(32)
     with kek_path.open("a", encoding="ascii") as file:
         file.write(f"{key_ref_for(new_key)} {base64.b64encode(new_key).decode()}\n")
-    rotated = FileKeyStore.open_or_create(kek_path)
+    rotated = created(kek_path)
     assert rotated.current_key_ref == key_ref_for(new_key) != old.current_key_ref
     assert rotated.open(sealed_before, CONTEXT) == SECRET
     sealed_after = rotated.seal(SECRET, CONTEXT)
@@ -136,9 +143,29 @@ def test_rotation_seals_with_the_last_key_and_opens_with_all(kek_path: Path) -> 
     ],
 )
 def test_a_malformed_kek_file_is_refused(kek_path: Path, content: str) -> None:
-    kek_path.parent.mkdir(parents=True)
     descriptor = os.open(kek_path, os.O_CREAT | os.O_WRONLY, 0o600)
     with os.fdopen(descriptor, "w", encoding="ascii") as file:
         file.write(content)
     with pytest.raises(KeyStoreError):
-        FileKeyStore.open_or_create(kek_path)
+        created(kek_path)
+
+
+def test_loading_never_creates_a_kek_file(kek_path: Path) -> None:
+    with pytest.raises(KeyStoreError, match=str(kek_path)):
+        FileKeyStore.load(kek_path)
+    assert not kek_path.exists()
+
+
+def test_creating_never_replaces_a_kek_file(kek_path: Path) -> None:
+    first = created(kek_path)
+    before = kek_path.read_bytes()
+    FileKeyStore.create(kek_path)
+    assert kek_path.read_bytes() == before
+    assert FileKeyStore.load(kek_path).key_refs == first.key_refs == {first.current_key_ref}
+
+
+def test_a_kek_file_in_a_missing_folder_is_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "absent" / "kek"
+    with pytest.raises(KeyStoreError, match="cannot create"):
+        FileKeyStore.create(path)
+    assert not path.parent.exists()

@@ -7,18 +7,21 @@ numbers of any size round-trip, and a block that raises leaves nothing behind.
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 import traceback
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import StatementError
 
-from pica.adapters.storage.sql_store import SqlStore
+from pica.adapters.storage.sql_store import DatabaseUnavailable, SqlStore
 from pica.adapters.storage.tables import metadata
 from pica.authority.model import (
     AccessDescription,
@@ -696,9 +699,63 @@ def test_concurrent_migrations_do_not_collide(database_url: str) -> None:
 
 
 def test_in_memory_and_foreign_databases_are_refused() -> None:
-    for url in ("sqlite://", "sqlite:///:memory:", "mysql://localhost/pica"):
-        with pytest.raises(ValueError):
+    for url in ("sqlite://", "sqlite:///:memory:", "mysql://localhost/pica", "not a url"):
+        with pytest.raises(DatabaseUnavailable):
             SqlStore(url)
+
+
+def test_schema_is_current_only_once_migrated(database_url: str) -> None:
+    store = SqlStore(database_url)
+    try:
+        assert not store.schema_is_current()
+        store.migrate()
+        assert store.schema_is_current()
+    finally:
+        store.dispose()
+
+
+def test_key_refs_in_use_name_each_sealing_key_once(store: SqlStore) -> None:
+    assert store.key_refs_in_use() == frozenset()
+    seed_ca(store)  # a CA without a key yet
+    assert store.key_refs_in_use() == frozenset()
+    for suffix, blob in (("a", b"one"), ("b", b"two")):
+        sealed = SealedKey("kek-aaaaaaaaaaaaaaaa", blob)
+        seed_ca(store, make_ca(ca_arn(ACCOUNT, suffix), sealed_key=sealed))
+    with store.transaction() as tx:
+        tx.insert_access_key(
+            AccessKey("AKIAA", ACCOUNT, T0), SealedKey("kek-bbbbbbbbbbbbbbbb", b"secret")
+        )
+    assert store.key_refs_in_use() == {"kek-aaaaaaaaaaaaaaaa", "kek-bbbbbbbbbbbbbbbb"}
+
+
+def test_a_sqlite_file_is_created_private_and_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "pica.db"
+    with pytest.raises(DatabaseUnavailable) as raised:
+        SqlStore(f"sqlite:///{path}", create=False)
+    assert str(path) in str(raised.value)
+    assert not path.exists()
+    previous = os.umask(0)
+    try:
+        store = SqlStore(f"sqlite:///{path}")
+        store.migrate()
+        seed_ca(store)
+        files = sorted(tmp_path.iterdir())
+        assert [f.name for f in files] == ["pica.db", "pica.db-shm", "pica.db-wal"]
+        assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+        store.dispose()
+    finally:
+        os.umask(previous)
+
+
+def test_an_unreachable_database_is_unavailable() -> None:
+    store = SqlStore("postgresql+psycopg://postgres:hunter2@127.0.0.1:1/pica")
+    try:
+        with pytest.raises(DatabaseUnavailable) as raised:
+            store.migrate()
+        assert "127.0.0.1:1/pica" in str(raised.value)
+        assert "hunter2" not in str(raised.value)
+    finally:
+        store.dispose()
 
 
 def test_a_bare_postgresql_url_uses_psycopg() -> None:

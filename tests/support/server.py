@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import http.client
 import json
 import os
 import signal
@@ -25,11 +26,27 @@ def free_port() -> int:
         return port
 
 
+def http_answers(port: int) -> bool:
+    """Whether pica on 127.0.0.1:`port` answers HTTP (its port is bound before it is ready)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        connection.getresponse().read()
+        return True
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+
+
 @dataclass
 class LiveServer:
     data_dir: Path
     port: int
     extra_args: tuple[str, ...] = ()
+    # Extra environment variables (PICA_* included) and the umask the server starts with.
+    env: dict[str, str] = field(default_factory=dict)
+    umask: int | None = None
     process: subprocess.Popen[bytes] | None = None
     output: Path = field(init=False)
 
@@ -42,6 +59,7 @@ class LiveServer:
 
     def start(self, timeout: float = 30.0) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PICA_"))}
+        env.update(self.env)
         with self.output.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -58,16 +76,15 @@ class LiveServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                umask=-1 if self.umask is None else self.umask,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"pica exited early:\n{self.output.read_text()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
-            except OSError:
-                time.sleep(0.05)
+            if http_answers(self.port):
+                return
+            time.sleep(0.05)
         raise RuntimeError(f"pica did not start:\n{self.output.read_text()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:

@@ -156,11 +156,11 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     data_dir = tmp_path_factory.mktemp("ocsp") / "data"
-    runtime = build_runtime(settings.build({"data_dir": str(data_dir)}))
+    runtime = build_runtime(settings.build({"data_dir": str(data_dir)}), initialise=True)
     try:
         account = runtime.services.accounts.create_account()
         # The responder gets its own key cache, as a separate OCSP process would.
-        keys = PrivateKeyCache(FileKeyStore.open_or_create(runtime.settings.resolved_kek_file))
+        keys = PrivateKeyCache(FileKeyStore.load(runtime.settings.resolved_kek_file))
         yield World(runtime, Caller(account.account_id), keys, {})
     finally:
         runtime.close()

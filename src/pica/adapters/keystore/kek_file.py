@@ -64,16 +64,31 @@ class FileKeyStore:
     def current_key_ref(self) -> str:
         return self._current
 
+    @property
+    def key_refs(self) -> frozenset[str]:
+        """Every key id in the file: what this store can open."""
+        return frozenset(self._keys)
+
     @classmethod
-    def open_or_create(cls, path: Path) -> FileKeyStore:
-        """Open the KEK file at `path`, creating it with one fresh key if it does not exist.
+    def create(cls, path: Path) -> None:
+        """Create the KEK file at `path` with one fresh key, unless a file is already there.
 
         Creation is atomic and race-free: the key is written and synced to a private temporary
         file that is then hard-linked into place, so several processes starting at once end up
         sharing whichever file appeared first, and no process ever reads a half-written file.
+        Whether a missing file may be created at all is the caller's decision: never beside
+        data sealed under another key (`pica.startup` makes it).
         """
         if not path.exists():
-            _create(path)
+            try:
+                _create(path)
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise KeyStoreError(f"cannot create the KEK file {path}: {reason}") from error
+
+    @classmethod
+    def load(cls, path: Path) -> FileKeyStore:
+        """Open the KEK file at `path`; a missing file is an error, never created here."""
         return cls._load(path)
 
     @classmethod
@@ -82,7 +97,8 @@ class FileKeyStore:
             # A symlink is fine (mounted secrets are links); the target's mode is what counts.
             descriptor = os.open(path, os.O_RDONLY)
         except OSError as error:
-            raise KeyStoreError(f"cannot open the KEK file {path}: {error}") from error
+            reason = error.strerror or str(error)
+            raise KeyStoreError(f"cannot open the KEK file {path}: {reason}") from error
         with os.fdopen(descriptor, "r", encoding="ascii") as file:
             info = os.fstat(file.fileno())
             if not stat.S_ISREG(info.st_mode):
@@ -146,7 +162,6 @@ def _parse_line(line: str, where: str) -> tuple[str, bytes]:
 def _create(path: Path) -> None:
     key = secrets.token_bytes(KEY_BYTES)
     content = f"{_HEADER}{key_ref_for(key)} {base64.b64encode(key).decode('ascii')}\n"
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:

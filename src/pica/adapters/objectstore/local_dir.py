@@ -11,7 +11,8 @@ that the operator places under `root` are followed on purpose (for example `root
 
 Writes are atomic (a temporary file in the target folder, then `os.replace`), so a reader, or the
 HTTP route serving the file, sees the old or the new body, never a torn one. Files are 0644 whatever
-the umask: every object here is public by design.
+the umask: every object here is public by design. Folders pica creates are 0700 whatever the umask
+(pica serves the objects itself; no other user needs to enter them); existing ones keep their mode.
 
 `public_read` is accepted and ignored: pica serves every file under `root` to anyone, exactly like
 an S3 bucket whose objects are PUBLIC_READ. The content type is not stored either; the HTTP route
@@ -30,6 +31,7 @@ from urllib.parse import quote
 from pica.errors import InvalidArgs, RequestFailed
 
 FILE_MODE = 0o644
+FOLDER_MODE = 0o700
 
 
 class LocalDirObjectStore:
@@ -45,7 +47,7 @@ class LocalDirObjectStore:
         """Write `body` atomically; `content_type` and `public_read` are not stored (see above)."""
         path = self._path(bucket, key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folders(path.parent)
             _write_atomically(path, body)
         except OSError as error:
             raise RequestFailed(
@@ -101,6 +103,16 @@ def _check_segment(segment: str, what: str) -> None:
         raise InvalidArgs(f"{what} must not contain a backslash")
     if "\x00" in segment:
         raise InvalidArgs(f"{what} must not contain a NUL character")
+
+
+def _make_folders(folder: Path) -> None:
+    """`mkdir -p` with mode 0700 for each folder made, whatever the umask."""
+    if folder.is_dir():
+        return
+    _make_folders(folder.parent)
+    with contextlib.suppress(FileExistsError):  # made meanwhile by another writer
+        folder.mkdir(mode=FOLDER_MODE)
+        os.chmod(folder, FOLDER_MODE)
 
 
 def _write_atomically(path: Path, body: bytes) -> None:

@@ -21,16 +21,20 @@ caller may go on (retry with another serial, re-read a token) and still commit.
 from __future__ import annotations
 
 import enum
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Engine,
     Executable,
@@ -41,12 +45,13 @@ from sqlalchemy import (
     event,
     func,
     select,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from pica.adapters.storage import documents, tables
@@ -104,30 +109,63 @@ _READ_ONLY = "pica_read_only"
 _SQLITE_UNIQUE_CODES = frozenset({1555, 2067})
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be used as configured: a malformed or unsupported URL, a SQLite file
+    that is missing (and may not be created) or unreadable, a server that does not answer, a
+    schema that is missing or out of date. A fault of the installation, reported at start-up."""
+
+
 class SqlStore:
     """The `Store` port on one SQLAlchemy engine; cheap to share, one per process."""
 
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        """Open (no connection yet) the database at `url`.
+
+        A SQLite file that does not exist is created empty with mode 0600 when `create` is
+        true (SQLite gives its -wal and -shm files the database file's mode), and is an error
+        otherwise; an existing one loses any group or world permission bits.
+        """
+        try:
+            parsed = make_url(url)
+        except ArgumentError as error:
+            raise DatabaseUnavailable(f"database URL {url!r} is not a valid URL") from error
+        self._shown_url = parsed.render_as_string(hide_password=True)
         self.dialect = parsed.get_backend_name()
-        if self.dialect == "sqlite":
-            database = parsed.database or ""
-            if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
-                raise ValueError(f"SqlStore needs a SQLite file (sqlite:////path/pica.db): {url}")
-            self._engine = create_engine(parsed)
-            event.listen(self._engine, "connect", _configure_sqlite_connection)
-            event.listen(self._engine, "begin", _begin_sqlite_transaction)
-        elif self.dialect == "postgresql":
-            if parsed.drivername == "postgresql":
-                # psycopg 3 is the driver pica ships with; the bare scheme means psycopg2.
-                parsed = parsed.set(drivername="postgresql+psycopg")
-            self._engine = create_engine(parsed)
-        else:
-            raise ValueError(f"unsupported database {parsed.drivername!r} (sqlite or postgresql)")
+        try:
+            if self.dialect == "sqlite":
+                database = parsed.database or ""
+                if database in ("", ":memory:") or parsed.query.get("mode") == "memory":
+                    raise DatabaseUnavailable(
+                        f"pica needs a SQLite file (sqlite:////path/pica.db), not {url!r}"
+                    )
+                if "uri" not in parsed.query:
+                    _prepare_sqlite_file(Path(database), create=create)
+                self._engine = create_engine(parsed)
+                event.listen(self._engine, "connect", _configure_sqlite_connection)
+                event.listen(self._engine, "begin", _begin_sqlite_transaction)
+            elif self.dialect == "postgresql":
+                if parsed.drivername == "postgresql":
+                    # psycopg 3 is the driver pica ships with; the bare scheme means psycopg2.
+                    parsed = parsed.set(drivername="postgresql+psycopg")
+                # An unreachable host fails within seconds rather than after TCP's retries.
+                connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+                self._engine = create_engine(parsed, connect_args=connect_args)
+            else:
+                raise DatabaseUnavailable(
+                    f"unsupported database {parsed.drivername!r} in {self._shown_url} "
+                    "(pica speaks sqlite and postgresql)"
+                )
+        except ArgumentError as error:  # an unknown driver, a malformed option
+            raise DatabaseUnavailable(f"database URL {self._shown_url}: {error}") from error
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with any password hidden, for messages."""
+        return self._shown_url
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (a no-op when it is already there).
@@ -136,13 +174,53 @@ class SqlStore:
         may call it at once: PostgreSQL serialises them on an advisory lock, SQLite on the write
         lock `BEGIN IMMEDIATE` takes; the later ones then find the schema current.
         """
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
-        with self._engine.begin() as connection:
+        config = _alembic_config()
+        with self._reaching(), self._engine.begin() as connection:
             if self.dialect == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def schema_is_current(self) -> bool:
+        """Whether the schema is at the newest revision (false for an empty database)."""
+        heads = ScriptDirectory.from_config(_alembic_config()).get_heads()
+        with self._reaching(), self._read_only_connection() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+        return set(current) == set(heads)
+
+    def key_refs_in_use(self) -> frozenset[str]:
+        """The ids of the key-encryption keys that sealed something stored here (CA private
+        keys, access-key secrets): start-up checks that the key store holds every one of them.
+
+        One narrow query over the two `*_key_ref` columns; no row is loaded.
+        """
+        query = union(
+            select(certificate_authorities.c.private_key_ref).where(
+                certificate_authorities.c.private_key_ref.is_not(None)
+            ),
+            select(access_keys.c.secret_key_ref),
+        )
+        with self._reaching(), self._read_only_connection() as connection:
+            return frozenset(connection.execute(query).scalars())
+
+    @contextmanager
+    def _read_only_connection(self) -> Iterator[Connection]:
+        with self._engine.connect() as connection:
+            connection.execution_options(**{_READ_ONLY: True})
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Turn the driver's "cannot connect / cannot read" errors into `DatabaseUnavailable`."""
+        try:
+            yield
+        except (DBAPIError, sqlite3.Error) as error:
+            text = str(getattr(error, "orig", None) or error).strip()
+            reason = (text.splitlines() or [type(error).__name__])[0]
+            raise DatabaseUnavailable(
+                f"cannot use the database {self._shown_url}: {reason}"
+            ) from error
 
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
@@ -160,6 +238,33 @@ class SqlStore:
                 connection.execution_options(**{_READ_ONLY: True})
             with connection.begin():
                 yield SqlTransaction(connection, self.dialect, read_only=read_only)
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def _prepare_sqlite_file(path: Path, *, create: bool) -> None:
+    """Make sure the database file exists (when allowed) and is private; see `SqlStore`."""
+    if path.exists():
+        for item in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            with suppress(OSError):  # gone meanwhile, or not ours: nothing to tighten
+                mode = stat.S_IMODE(item.stat().st_mode)
+                if mode & 0o077:
+                    item.chmod(mode & 0o700)
+        return
+    if not create:
+        raise DatabaseUnavailable(f"no pica database at {path}")
+    try:
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return  # another process created it first
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise DatabaseUnavailable(f"cannot create the SQLite database {path}: {reason}") from error
+    os.close(descriptor)
 
 
 def _configure_sqlite_connection(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:

@@ -1,0 +1,88 @@
+"""How pica is served: listening sockets bound first, then uvicorn with pica's HTTP protocol.
+
+Everything about the HTTP server lives here (its construction and options), so that replacing
+or tuning it touches this module only.
+
+- `listen` binds and listens before `pica serve` writes a file or prints anything, so a taken
+  port fails the start cleanly instead of after credentials were written and "serving" printed.
+- `run` hands those sockets to uvicorn: served in this process with one worker, by uvicorn's
+  supervisor and spawned worker processes with more (each builds its app from the settings in
+  the environment, `pica.app.app_from_environment`). Every worker speaks `GuardedH11Protocol`:
+  request read deadline and TCP_NODELAY, see `pica.http_protocol`.
+- `max_connections` is uvicorn's `limit_concurrency`, per worker: a request arriving while that
+  many other connections are open gets an immediate 503 and the connection is closed.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from uvicorn import Server
+from uvicorn.supervisors import Multiprocess
+
+from pica.http_protocol import GuardedH11Protocol, ServerConfig
+from pica.settings import Settings
+from pica.startup import StartupError
+
+APP_FACTORY = "pica.app:app_from_environment"
+BACKLOG = 2048
+# Seconds an idle kept-alive connection stays open between requests (uvicorn's default).
+KEEP_ALIVE_SECONDS = 5
+
+
+def listen(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address `host` resolves to, as asyncio's own server makes.
+
+    Raises `StartupError` (one line) when the name does not resolve or an address is taken.
+    """
+    where = f"{host or '0.0.0.0'}:{port}"
+    try:
+        addresses = socket.getaddrinfo(
+            host or "0.0.0.0", port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as error:
+        raise StartupError(f"cannot listen on {where}: {error.strerror}") from error
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(addresses):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                # "::" and "0.0.0.0" side by side, as asyncio does.
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(BACKLOG)
+            sock.set_inheritable(True)  # passed on to worker processes
+    except OSError as error:
+        for sock in sockets:
+            sock.close()
+        reason = error.strerror or str(error)
+        raise StartupError(f"cannot listen on {where}: {reason}") from error
+    return sockets
+
+
+def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, Any]) -> None:
+    """Serve until stopped (SIGINT/SIGTERM), on the sockets from `listen`."""
+    config = ServerConfig(
+        APP_FACTORY,
+        factory=True,
+        http=GuardedH11Protocol,
+        request_read_timeout=settings.request_read_timeout,
+        # uvicorn answers 503 once open connections (this one included) reach the limit.
+        limit_concurrency=settings.max_connections + 1,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        backlog=BACKLOG,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        log_config=log_config,
+        access_log=settings.log_level == "debug",
+    )
+    try:
+        if settings.workers > 1:
+            Multiprocess(config, sockets=sockets).run()
+        else:
+            Server(config).run(sockets=sockets)
+    except KeyboardInterrupt:
+        pass
