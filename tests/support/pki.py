@@ -216,3 +216,40 @@ def ocsp_url(certificate: x509.Certificate) -> str:
     aia = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     (description,) = [d for d in aia if d.access_method.dotted_string == "1.3.6.1.5.5.7.48.1"]
     return str(description.access_location.value)
+
+
+def name_constraints_passthrough(constraints: x509.NameConstraints) -> dict[str, Any]:
+    """ApiPassthrough carrying a critical NameConstraints extension as a CustomExtension
+    (2.5.29.30), as the AWS docs show it."""
+    import base64
+
+    value = base64.b64encode(constraints.public_bytes()).decode()
+    return {
+        "Extensions": {
+            "CustomExtensions": [
+                {"ObjectIdentifier": "2.5.29.30", "Value": value, "Critical": True}
+            ]
+        }
+    }
+
+
+def new_constrained_root(
+    pca: Any, constraints: x509.NameConstraints, common_name: str = "pica constrained root"
+) -> str:
+    """An ACTIVE EC root whose certificate carries `constraints`, self-issued with
+    RootCACertificate_APIPassthrough/V1 and a NameConstraints CustomExtension."""
+    arn = create_ca(pca, "ROOT", common_name=common_name)
+    csr = pca.get_certificate_authority_csr(CertificateAuthorityArn=arn)["Csr"]
+    cert_arn = pca.issue_certificate(
+        CertificateAuthorityArn=arn,
+        Csr=csr.encode(),
+        SigningAlgorithm="SHA256WITHECDSA",
+        TemplateArn=template("RootCACertificate_APIPassthrough"),
+        Validity={"Value": 10, "Type": "YEARS"},
+        ApiPassthrough=name_constraints_passthrough(constraints),
+    )["CertificateArn"]
+    certificate = pca.get_certificate(CertificateAuthorityArn=arn, CertificateArn=cert_arn)
+    pca.import_certificate_authority_certificate(
+        CertificateAuthorityArn=arn, Certificate=certificate["Certificate"].encode()
+    )
+    return arn

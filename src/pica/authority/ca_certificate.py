@@ -1,8 +1,8 @@
 """Checks on a CA certificate (and chain) being imported, per the rules of
 ImportCertificateAuthorityCertificate: the key must be the CA's, a root is self-signed with no
 chain, a subordinate is not self-signed and comes with a chain that links up to a self-signed
-root, basicConstraints is present, critical and CA:TRUE, and only the extensions AWS allows may
-be critical.
+root, basicConstraints is present, critical and CA:TRUE, only the extensions AWS allows may be
+critical, and the path lengths and name constraints of the chain are respected.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.x509.oid import ExtensionOID
 
 from pica.authority.model import CaType
+from pica.authority.name_constraints import path_violation
 from pica.errors import CertificateMismatch, InvalidRequest, MalformedCertificate
 
 # Extensions AWS accepts as critical in an imported CA certificate.
@@ -178,5 +179,11 @@ def validate_import(
     if not is_self_signed(chain[-1]):
         raise InvalidRequest(
             "The certificate chain must end with the self-signed root certificate."
+        )
+    violation = path_violation(links)
+    if violation is not None:
+        raise CertificateMismatch(
+            "The certificate authority certificate you are importing does not comply with "
+            f"conditions specified in the certificate that signed it: {violation}"
         )
     return ImportedCaCertificate(certificate, tuple(chain))

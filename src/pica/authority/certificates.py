@@ -45,12 +45,13 @@ from pica.authority.model import (
     UsageMode,
     Validity,
 )
+from pica.authority.name_constraints import issuance_violation
 from pica.authority.pem import der_to_pem, join_pem
 from pica.authority.ports import Clock, Store, Transaction
-from pica.authority.profiles import compose
+from pica.authority.profiles import Profile, compose
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
-from pica.errors import Conflict, InvalidArgs, InvalidState, NotFound
+from pica.errors import Conflict, InvalidArgs, InvalidState, NameConstraintViolation, NotFound
 
 SHORT_LIVED_MAX = timedelta(days=7)
 _SERIAL_ATTEMPTS = 5
@@ -109,6 +110,25 @@ def _check_ca_template(ca: CertificateAuthority, template: Template) -> None:
         raise InvalidArgs(
             f"The template {template.arn} requests path length {requested}, but the issuing "
             f"certificate authority's path length constraint is {limit}."
+        )
+
+
+def _check_name_constraints(ca: CertificateAuthority, profile: Profile) -> None:
+    """AWS enforces the name constraints of every CA above a certificate it signs: so does pica,
+    in every lint_findings mode (they are AWS's rule, not lint)."""
+    assert ca.certificate_pem is not None
+    violation = issuance_violation(
+        certificate_pem=ca.certificate_pem,
+        chain_pem=ca.certificate_chain_pem,
+        subject=profile.subject,
+        extensions=profile.extensions,
+    )
+    if violation is not None:
+        raise NameConstraintViolation(
+            str(violation),
+            name=f"{violation.name.form} {violation.name.text}",
+            constraint=violation.constraint,
+            ca=violation.ca,
         )
 
 
@@ -227,6 +247,7 @@ class CertificateService:
             ca_extensions=revocation_extensions,
         )
         if ca_certificate is not None:
+            _check_name_constraints(ca, profile)
             issuer = IssuerIdentity(
                 ca_certificate.subject,
                 private_key,
