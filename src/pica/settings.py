@@ -53,6 +53,10 @@ class Settings:
     # Pre-issuance lint: "shaped" runs pkilint on passthrough/Blank/CA certificates, "all" on
     # every certificate, "off" never (pica's structural RFC 5280 rules always run).
     lint_mode: str = "shaped"
+    # What a lint finding does: "refuse" the request (default), or "record" it and sign what
+    # AWS would sign. AWS's own rules (name constraints, NotAfter, path length, basic
+    # constraints) refuse in both modes.
+    lint_findings: str = "refuse"
 
     @property
     def resolved_database_url(self) -> str:
@@ -122,6 +126,10 @@ def build(values: dict[str, Any]) -> Settings:
         )
     if settings.lint_mode not in ("shaped", "all", "off"):
         raise SettingsError(f"lint_mode must be shaped, all or off, not {settings.lint_mode!r}")
+    if settings.lint_findings not in ("refuse", "record"):
+        raise SettingsError(
+            f"lint_findings must be refuse or record, not {settings.lint_findings!r}"
+        )
     if settings.crl_partition_size < 1:
         raise SettingsError("crl_partition_size must be at least 1")
     return dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
