@@ -38,8 +38,8 @@ from __future__ import annotations
 import enum
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -48,7 +48,7 @@ from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 
 class NameForm(enum.StrEnum):
@@ -92,8 +92,8 @@ _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
 _HOST_LIKE = re.compile(rf"(?:\*\.)?(?:{_LABEL}\.)+{_LABEL}")
 
 # The value a name or a subtree is compared by: text (lower-cased where RFC 5280 says case does
-# not matter), raw octets (iPAddress), or the RFC 5280 7.1 normal form of each RDN.
-Value = str | bytes | tuple[str, ...]
+# not matter), raw octets (iPAddress), or the DER of each RDN (directoryName).
+Value = str | bytes | tuple[bytes, ...]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,10 @@ class CaConstraints:
     ca: str  # the CA certificate's subject, for messages
     permitted: Mapping[NameForm, tuple[Subtree, ...]]
     excluded: Mapping[NameForm, tuple[Subtree, ...]]
+    forms: frozenset[NameForm] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "forms", frozenset(self.permitted) | frozenset(self.excluded))
 
 
 @dataclass(frozen=True)
@@ -120,8 +124,12 @@ class SubjectName:
 
     form: NameForm
     value: Value | None  # None: unreadable, or a form pica cannot compare
-    text: str
+    shown: str | asn1_x509.Name  # a DN is rendered only when a message names it
     where: str  # "subjectAltName", "subject", "subject commonName", "subject emailAddress"
+
+    @property
+    def text(self) -> str:
+        return self.shown if isinstance(self.shown, str) else str(self.shown.human_friendly)
 
 
 @dataclass(frozen=True)
@@ -147,8 +155,18 @@ def _text(value: asn1_core.Asn1Value) -> str:
     return bytes(value.contents or b"").decode("latin-1")
 
 
-def _rdns(name: asn1_x509.Name) -> tuple[str, ...]:
-    return tuple(rdn.hashable for rdn in name.chosen)
+def _rdns(name: asn1_x509.Name) -> tuple[bytes, ...]:
+    return tuple(rdn.dump() for rdn in name.chosen)
+
+
+@lru_cache(maxsize=8192)
+def _rdn_normal_form(der: bytes) -> str:
+    """An RDN as RFC 5280 7.1 compares it (string preparation: costly, so cached)."""
+    return str(asn1_x509.RelativeDistinguishedName.load(der).hashable)
+
+
+def _same_rdn(a: bytes, b: bytes) -> bool:
+    return a == b or _rdn_normal_form(a) == _rdn_normal_form(b)
 
 
 def _general_name(name: asn1_x509.GeneralName) -> tuple[NameForm, Value | None, str]:
@@ -228,35 +246,51 @@ def chain_constraints(certificate_pem: str, chain_pem: str | None) -> tuple[CaCo
 # --- the names of a certificate ------------------------------------------------------------------
 
 
-def _subject_names(subject: asn1_x509.Name, *, has_dns_san: bool) -> Iterator[SubjectName]:
-    if len(subject.chosen) == 0:
+def _subject_names(
+    subject: x509.Name, forms: Collection[NameForm], *, has_dns_san: bool
+) -> Iterator[SubjectName]:
+    if len(subject) == 0:
         return
-    yield SubjectName(NameForm.DIRECTORY_NAME, _rdns(subject), subject.human_friendly, "subject")
-    for rdn in subject.chosen:
-        for attribute in rdn:
-            kind = attribute["type"].native
-            if kind == "email_address":
-                address = _text(attribute["value"])
+    if NameForm.DIRECTORY_NAME in forms:
+        dn = asn1_x509.Name.load(subject.public_bytes())
+        yield SubjectName(NameForm.DIRECTORY_NAME, _rdns(dn), dn, "subject")
+    if NameForm.RFC822_NAME in forms:
+        for attribute in subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS):
+            if isinstance(attribute.value, str):
+                address = attribute.value
                 yield SubjectName(NameForm.RFC822_NAME, address, address, "subject emailAddress")
-            elif kind == "common_name" and not has_dns_san:
-                common_name = attribute["value"].native
-                if isinstance(common_name, str) and _HOST_LIKE.fullmatch(common_name):
-                    yield SubjectName(
-                        NameForm.DNS_NAME, common_name.lower(), common_name, "subject commonName"
-                    )
+    if NameForm.DNS_NAME in forms and not has_dns_san:
+        for attribute in subject.get_attributes_for_oid(NameOID.COMMON_NAME):
+            common_name = attribute.value
+            if isinstance(common_name, str) and _HOST_LIKE.fullmatch(common_name):
+                yield SubjectName(
+                    NameForm.DNS_NAME, common_name.lower(), common_name, "subject commonName"
+                )
 
 
-def _san_der(extensions: Iterable[x509.Extension[x509.ExtensionType]]) -> bytes | None:
-    for extension in extensions:
-        if extension.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
-            value = extension.value
-            if isinstance(value, x509.UnrecognizedExtension):
-                return value.value  # EdiPartyName SANs, custom extensions: DER as given
-            return value.public_bytes()
-    return None
+def _san_name(name: x509.GeneralName) -> SubjectName:
+    """A SAN entry as cryptography parsed it (no second parse on the hot path)."""
+    where = "subjectAltName"
+    if isinstance(name, x509.DNSName):
+        return SubjectName(NameForm.DNS_NAME, name.value.lower(), name.value, where)
+    if isinstance(name, x509.RFC822Name):
+        return SubjectName(NameForm.RFC822_NAME, name.value, name.value, where)
+    if isinstance(name, x509.UniformResourceIdentifier):
+        return SubjectName(NameForm.URI, name.value, name.value, where)
+    if isinstance(name, x509.IPAddress):
+        address = name.value
+        if isinstance(address, ipaddress.IPv4Address | ipaddress.IPv6Address):
+            return SubjectName(NameForm.IP_ADDRESS, address.packed, str(address), where)
+        return SubjectName(NameForm.IP_ADDRESS, None, str(address), where)  # a range: no address
+    if isinstance(name, x509.DirectoryName):
+        dn = asn1_x509.Name.load(name.value.public_bytes())
+        return SubjectName(NameForm.DIRECTORY_NAME, _rdns(dn), dn, where)
+    form = NameForm.OTHER_NAME if isinstance(name, x509.OtherName) else NameForm.REGISTERED_ID
+    return SubjectName(form, None, f"{form} {name.value}", where)
 
 
-def _san_names(der: bytes) -> list[SubjectName]:
+def _san_names_from_der(der: bytes) -> list[SubjectName]:
+    """A SAN only DER holds (an ediPartyName, a CustomExtension), read with asn1crypto."""
     names: list[SubjectName] = []
     try:
         for general_name in asn1_x509.GeneralNames.load(der):
@@ -270,17 +304,35 @@ def _san_names(der: bytes) -> list[SubjectName]:
     return names
 
 
+def _san_names(extensions: Iterable[x509.Extension[x509.ExtensionType]]) -> list[SubjectName]:
+    for extension in extensions:
+        if extension.oid == ExtensionOID.SUBJECT_ALTERNATIVE_NAME:
+            value = extension.value
+            if isinstance(value, x509.SubjectAlternativeName):
+                return [_san_name(name) for name in value]
+            if isinstance(value, x509.UnrecognizedExtension):
+                return _san_names_from_der(value.value)
+            return _san_names_from_der(value.public_bytes())
+    return []
+
+
 def certificate_names(
     subject: x509.Name,
     extensions: Iterable[x509.Extension[x509.ExtensionType]],
+    forms: Collection[NameForm] = frozenset(NameForm),
 ) -> tuple[SubjectName, ...]:
-    """The subject DN, the SANs, the subject's emailAddress attributes and (without dNSName
-    SANs) a host-like commonName: what name constraints apply to."""
-    der = _san_der(extensions)
-    sans = _san_names(der) if der is not None else []
+    """The names of `forms` that name constraints apply to: the subject DN, the SANs, the
+    subject's emailAddress attributes and (without dNSName SANs) a host-like commonName.
+
+    Names of other forms are left out: no constraint can refuse them, and reading a DN in its
+    RFC 5280 7.1 normal form is the costly part.
+    """
+    sans = _san_names(extensions)
     has_dns = any(n.form is NameForm.DNS_NAME for n in sans)
-    asn1_subject = asn1_x509.Name.load(subject.public_bytes())
-    return (*_subject_names(asn1_subject, has_dns_san=has_dns), *sans)
+    return (
+        *_subject_names(subject, forms, has_dns_san=has_dns),
+        *(name for name in sans if name.form in forms),
+    )
 
 
 # --- matching ------------------------------------------------------------------------------------
@@ -381,7 +433,11 @@ def _matches(name: SubjectName, subtree: Subtree, *, excluded: bool) -> bool | N
     if name.form is NameForm.IP_ADDRESS and isinstance(value, bytes) and isinstance(base, bytes):
         return _ip_matches(value, base)
     if name.form is NameForm.DIRECTORY_NAME and isinstance(value, tuple):
-        return isinstance(base, tuple) and value[: len(base)] == base
+        return (
+            isinstance(base, tuple)
+            and len(value) >= len(base)
+            and all(_same_rdn(a, b) for a, b in zip(value, base, strict=False))
+        )
     return None
 
 
@@ -464,7 +520,8 @@ def issuance_violation(
     constraints = chain_constraints(certificate_pem, chain_pem)
     if not constraints:
         return None
-    return first_violation(constraints, certificate_names(subject, extensions))
+    forms = frozenset().union(*(c.forms for c in constraints))
+    return first_violation(constraints, certificate_names(subject, extensions, forms))
 
 
 def path_violation(path: Sequence[x509.Certificate]) -> Violation | None:
