@@ -183,3 +183,34 @@ def test_import_rules_for_a_root() -> None:
             chain_data=None,
             now=now,
         )
+
+
+def test_a_name_form_cryptography_cannot_read_is_malformed_not_a_crash() -> None:
+    # NameConstraints permitting an ediPartyName, for which cryptography has no type: reading
+    # the extensions raises UnsupportedGeneralNameType, which is not a ValueError.
+    extension = x509.UnrecognizedExtension(
+        x509.oid.ExtensionOID.NAME_CONSTRAINTS,
+        bytes.fromhex("3011a00f300da50ba1090c07657869742e2e2e"),
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "odd root")])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(new_serial())
+        .not_valid_before(datetime.now(UTC) - timedelta(hours=1))
+        .not_valid_after(datetime.now(UTC) + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .add_extension(extension, True)
+        .sign(key, hashes.SHA256())
+    )
+    with pytest.raises(MalformedCertificate, match="could not be parsed"):
+        validate_import(
+            ca_type=CaType.ROOT,
+            ca_public_key=key.public_key(),
+            certificate_data=_pem(certificate),
+            chain_data=None,
+            now=datetime.now(UTC),
+        )

@@ -51,7 +51,15 @@ def load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
         for certificate in certificates:
             certificate.extensions  # noqa: B018  (parse them now, fail here)
             certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm, TypeError) as exc:
+    except (
+        ValueError,
+        UnsupportedAlgorithm,
+        TypeError,
+        # Extensions cryptography cannot read (a name form it has no type for, an extension
+        # twice): pica could not use such a certificate, so it is refused here, not a 500 later.
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+    ) as exc:
         raise MalformedCertificate(f"The {what} could not be parsed: {exc}") from exc
     if not certificates:
         raise MalformedCertificate(f"The {what} contains no certificate.")

@@ -28,9 +28,12 @@ corrected; a signed certificate cannot be recalled):
 - Names of a form no CA constrains are unconstrained; excluded always wins; a form pica cannot
   compare (otherName, x400Address, ediPartyName, registeredID) is refused only when a CA
   constrains that form.
+- Every certificate is checked, self-issued CA certificates too: RFC 5280 6.1.3 (b) exempts them
+  only as intermediates, and OpenSSL checks whichever certificate it is asked to verify.
 
-Each CA's constraints are parsed once (the cache below), so a chain without name constraints
-costs a dictionary lookup per issuance.
+Each chain's constraints are parsed once (the caches below), so a chain without name
+constraints costs a dictionary lookup per issuance; names are read only in the forms some CA
+constrains.
 """
 
 from __future__ import annotations
