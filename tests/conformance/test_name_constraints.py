@@ -21,14 +21,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.support.pki import (
-    ca_config,
     create_ca,
-    ec_key,
     issue,
     make_csr,
     name_constraints_passthrough,
     new_constrained_root,
-    template,
+    new_subordinate,
+    self_signed_ca,
 )
 
 D = x509.DNSName
@@ -221,30 +220,15 @@ def new_subordinate_under(
 ) -> str:
     """A subordinate signed by `parent` with SubordinateCACertificate_PathLen0_APIPassthrough,
     carrying `own_constraints`, and activated."""
-    config = ca_config(common_name=common_name)
-    config["Subject"]["Organization"] = organization
-    arn: str = pca.create_certificate_authority(
-        CertificateAuthorityConfiguration=config, CertificateAuthorityType="SUBORDINATE"
-    )["CertificateAuthorityArn"]
-    csr = pca.get_certificate_authority_csr(CertificateAuthorityArn=arn)["Csr"]
-    kwargs: dict[str, Any] = {}
-    if own_constraints is not None:
-        kwargs["ApiPassthrough"] = name_constraints_passthrough(own_constraints)
-    cert_arn = pca.issue_certificate(
-        CertificateAuthorityArn=parent,
-        Csr=csr.encode(),
-        SigningAlgorithm="SHA256WITHECDSA",
-        TemplateArn=template("SubordinateCACertificate_PathLen0_APIPassthrough"),
-        Validity={"Value": 5, "Type": "YEARS"},
-        **kwargs,
-    )["CertificateArn"]
-    issued = pca.get_certificate(CertificateAuthorityArn=parent, CertificateArn=cert_arn)
-    pca.import_certificate_authority_certificate(
-        CertificateAuthorityArn=arn,
-        Certificate=issued["Certificate"].encode(),
-        CertificateChain=issued["CertificateChain"].encode(),
+    return new_subordinate(
+        pca,
+        parent,
+        api_passthrough=name_constraints_passthrough(own_constraints)
+        if own_constraints is not None
+        else {},
+        organization=organization,
+        common_name=common_name,
     )
-    return arn
 
 
 def test_constraints_nest_through_a_subordinate(pca: Any) -> None:
@@ -293,25 +277,7 @@ NOW = dt.datetime.now(dt.UTC)
 def external_root(
     constraints: x509.NameConstraints,
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "External constrained root")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - dt.timedelta(hours=1))
-        .not_valid_after(NOW + dt.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(constraints, critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return key, certificate
+    return self_signed_ca("External constrained root", constraints)
 
 
 def sign_subordinate(
@@ -331,7 +297,7 @@ def sign_subordinate(
         .public_key(csr.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW - dt.timedelta(minutes=5))
-        .not_valid_after(NOW + dt.timedelta(days=365))
+        .not_valid_after(NOW + dt.timedelta(days=300))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True

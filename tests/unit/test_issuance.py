@@ -119,7 +119,12 @@ def test_serials_are_positive_128_bit_with_32_hex_digits() -> None:
     assert all(len(f"{s:x}") == 32 and s > 0 for s in serials)
 
 
-def _self_signed(key: ec.EllipticCurvePrivateKey, name: str, ca: bool = True) -> x509.Certificate:
+def _self_signed(
+    key: ec.EllipticCurvePrivateKey,
+    name: str,
+    ca: bool = True,
+    *extensions: x509.ExtensionType,
+) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     builder = (
         x509.CertificateBuilder()
@@ -132,6 +137,8 @@ def _self_signed(key: ec.EllipticCurvePrivateKey, name: str, ca: bool = True) ->
     )
     if ca:
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+    for extension in extensions:
+        builder = builder.add_extension(extension, True)
     return builder.sign(key, hashes.SHA256())
 
 
@@ -193,19 +200,7 @@ def test_a_name_form_cryptography_cannot_read_is_malformed_not_a_crash() -> None
         bytes.fromhex("3011a00f300da50ba1090c07657869742e2e2e"),
     )
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "odd root")])
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(new_serial())
-        .not_valid_before(datetime.now(UTC) - timedelta(hours=1))
-        .not_valid_after(datetime.now(UTC) + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .add_extension(extension, True)
-        .sign(key, hashes.SHA256())
-    )
+    certificate = _self_signed(key, "odd root", True, extension)
     with pytest.raises(MalformedCertificate, match="could not be parsed"):
         validate_import(
             ca_type=CaType.ROOT,
