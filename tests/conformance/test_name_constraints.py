@@ -4,12 +4,16 @@ Each constrained root is made the way the AWS docs show: RootCACertificate_APIPa
 a NameConstraints CustomExtension (2.5.29.30). Every certificate pica does sign is fetched
 through GetCertificate, whose chain `tests.support.validators` checks with three validators;
 every one it must refuse gets InvalidArgsException naming the name and the constraint.
+
+The module has its own server (`pca` below), so that its two dozen CAs do not count against the
+shared account's CA quota and listings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,18 @@ from tests.support.pki import (
     new_subordinate,
     self_signed_ca,
 )
+from tests.support.server import LiveServer, free_port
+
+
+@pytest.fixture(scope="module")
+def pca(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    live = LiveServer(tmp_path_factory.mktemp("pica-nc") / "data", free_port())
+    live.start()
+    try:
+        yield live.client()
+    finally:
+        live.stop()
+
 
 D = x509.DNSName
 E = x509.RFC822Name
@@ -136,14 +152,17 @@ TABLE: dict[str, tuple[x509.NameConstraints, list[dict[str, str]], list[dict[str
     ),
 }
 
-_ROOTS: dict[str, str] = {}
+
+@pytest.fixture(scope="module")
+def roots(pca: Any) -> dict[str, str]:
+    """The constrained root of each table entry, made on first use (`table_root`)."""
+    return {}
 
 
-def table_root(pca: Any, case: str) -> str:
-    """One constrained root per table entry, made on first use."""
-    if case not in _ROOTS:
-        _ROOTS[case] = new_constrained_root(pca, TABLE[case][0], f"pica nc root {case}")
-    return _ROOTS[case]
+def table_root(pca: Any, roots: dict[str, str], case: str) -> str:
+    if case not in roots:
+        roots[case] = new_constrained_root(pca, TABLE[case][0], f"pica nc root {case}")
+    return roots[case]
 
 
 ALLOWED = [(case, name) for case, (_, allowed, _) in TABLE.items() for name in allowed]
@@ -151,18 +170,20 @@ REFUSED = [(case, name) for case, (_, _, refused) in TABLE.items() for name in r
 
 
 @pytest.mark.parametrize(("case", "name"), ALLOWED, ids=[f"{c}-{n}" for c, n in ALLOWED])
-def test_a_name_inside_the_constraints_is_signed(pca: Any, case: str, name: dict[str, str]) -> None:
-    certificate = issue_with_sans(pca, table_root(pca, case), [name])
+def test_a_name_inside_the_constraints_is_signed(
+    pca: Any, roots: dict[str, str], case: str, name: dict[str, str]
+) -> None:
+    certificate = issue_with_sans(pca, table_root(pca, roots, case), [name])
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert len(list(names)) == 1
 
 
 @pytest.mark.parametrize(("case", "name"), REFUSED, ids=[f"{c}-{n}" for c, n in REFUSED])
 def test_a_name_outside_the_constraints_is_refused(
-    pca: Any, case: str, name: dict[str, str]
+    pca: Any, roots: dict[str, str], case: str, name: dict[str, str]
 ) -> None:
     (value,) = name.values()
-    message = refusal(pca, lambda: issue_with_sans(pca, table_root(pca, case), [name]))
+    message = refusal(pca, lambda: issue_with_sans(pca, table_root(pca, roots, case), [name]))
     assert repr(value) in message
     assert "name constraints" in message
 
@@ -185,8 +206,10 @@ def test_the_issue_scenario_evil_com_under_example_com(pca: Any) -> None:
     assert certificate.subject.rfc4514_string() == "CN=www.example.com"
 
 
-def test_a_host_like_common_name_is_checked_without_dns_sans(pca: Any) -> None:
-    root = table_root(pca, "dns")
+def test_a_host_like_common_name_is_checked_without_dns_sans(
+    pca: Any, roots: dict[str, str]
+) -> None:
+    root = table_root(pca, roots, "dns")
     message = refusal(pca, lambda: issue(pca, root, csr=make_csr(common_name="www.evil.com")))
     assert "subject commonName dNSName 'www.evil.com'" in message
     issue(pca, root, csr=make_csr(common_name="www.example.com"))
