@@ -6,6 +6,8 @@ Prints, measured side by side in one run:
 - IssueCertificate in-process with the CA key opened once (the cache) versus opened and
   decrypted on every request (what pica avoids), and their ratio, for an EC P-256 and an RSA-2048
   CA;
+- IssueCertificate in-process from an EC P-256 root whose certificate carries name constraints
+  (what checking them costs, next to the unconstrained P-256 figure);
 - IssueCertificate and DescribeCertificateAuthority through boto3 against a live `pica serve`
   (SQLite, one worker), requests per second.
 """
@@ -23,8 +25,11 @@ from pica.app import bootstrap, build_runtime
 from pica.authority.authorities import Caller, CreateCaRequest
 from pica.authority.certificates import IssueRequest
 from pica.authority.model import (
+    ApiPassthrough,
     CaConfiguration,
     CaType,
+    CustomExtension,
+    Extensions,
     KeyAlgorithm,
     SigningAlgorithm,
     Subject,
@@ -63,6 +68,7 @@ def in_process(tmp: Path, count: int) -> None:
             ("RSA_2048", "SHA256WITHRSA"),
         ):
             measure_key_cache(runtime, caller, key_algorithm, signing, count)
+        measure_name_constraints(runtime, caller, count)
     finally:
         runtime.close()
 
@@ -94,7 +100,43 @@ def measure_key_cache(
     print(f"  {key_algorithm}: caching the key makes issuance {hot / cool:.2f}x faster")
 
 
-def _activate_in_process(runtime: Any, caller: Caller, key_algorithm: str, signing: str) -> str:
+# NameConstraints: permitted dNSName example.com, iPAddress 10.0.0.0/8; excluded dNSName
+# bad.example.com (DER, base64).
+_NAME_CONSTRAINTS = "MDKgGzANggtleGFtcGxlLmNvbTAKhwgKAAAA/wAAAKETMBGCD2JhZC5leGFtcGxlLmNvbQ=="
+
+
+def measure_name_constraints(runtime: Any, caller: Caller, count: int) -> None:
+    constraints = ApiPassthrough(
+        extensions=Extensions(
+            custom_extensions=(CustomExtension("2.5.29.30", _NAME_CONSTRAINTS, critical=True),)
+        )
+    )
+    arn = _activate_in_process(
+        runtime, caller, "EC_prime256v1", "SHA256WITHECDSA", root_passthrough=constraints
+    )
+    request = IssueRequest(
+        ca_arn=arn,
+        csr=make_csr(ec_key(), dns_names=("www.example.com", "api.example.com")),
+        signing_algorithm=SigningAlgorithm.SHA256WITHECDSA,
+        validity=Validity(30, ValidityType.DAYS),
+    )
+    certificates = runtime.services.certificates
+    for _ in range(20):
+        certificates.issue(caller, request)
+    rate(
+        "EC_prime256v1: root with name constraints, 2 SANs",
+        count,
+        lambda: certificates.issue(caller, request),
+    )
+
+
+def _activate_in_process(
+    runtime: Any,
+    caller: Caller,
+    key_algorithm: str,
+    signing: str,
+    root_passthrough: ApiPassthrough | None = None,
+) -> str:
     authorities = runtime.services.authorities
     arn: str = authorities.create(
         caller,
@@ -113,7 +155,10 @@ def _activate_in_process(runtime: Any, caller: Caller, key_algorithm: str, signi
             csr=csr,
             signing_algorithm=SigningAlgorithm(signing),
             validity=Validity(5, ValidityType.YEARS),
-            template_arn="arn:aws:acm-pca:::template/RootCACertificate/V1",
+            template_arn="arn:aws:acm-pca:::template/RootCACertificate/V1"
+            if root_passthrough is None
+            else "arn:aws:acm-pca:::template/RootCACertificate_APIPassthrough/V1",
+            api_passthrough=root_passthrough,
         ),
     )
     got = runtime.services.certificates.get(caller, arn, root_arn)

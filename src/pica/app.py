@@ -28,7 +28,8 @@ from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.keys import PrivateKeyCache
-from pica.authority.lint import LintGate, LintMode
+from pica.authority.lint import FindingsMode, LintGate, LintMode
+from pica.authority.lint_record import FindingsLog
 from pica.authority.ocsp import OcspResponder
 from pica.authority.ports import ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
@@ -121,7 +122,12 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
             Limits(max_cas_per_account=settings.max_cas_per_account),
         ),
         certificates=CertificateService(
-            store, keys, clock, urls, LintGate(LintMode(settings.lint_mode))
+            store,
+            keys,
+            clock,
+            urls,
+            LintGate(LintMode(settings.lint_mode), FindingsMode(settings.lint_findings)),
+            findings_observers=(FindingsLog(),),
         ),
         revocation=RevocationService(store, clock, wakeup),
         accounts=AccountService(store, key_store, clock),

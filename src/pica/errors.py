@@ -28,6 +28,22 @@ class InvalidArgs(PicaError):
     """An argument is well-formed but not acceptable for this operation."""
 
 
+class NameConstraintViolation(InvalidArgs):
+    """The certificate would certify a name outside the name constraints of a CA above it.
+
+    On the acm-pca wire it is InvalidArgsException (its base class); ACM's RequestCertificate
+    and renewal report it as the certificate's FailureReason `acm_failure_reason`.
+    """
+
+    acm_failure_reason = "PCA_NAME_CONSTRAINTS_VALIDATION"
+
+    def __init__(self, message: str, *, name: str, constraint: str, ca: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.constraint = constraint
+        self.ca = ca
+
+
 class InvalidArn(PicaError):
     """An ARN that cannot name a resource of the expected kind."""
 

@@ -125,6 +125,13 @@ class Settings:
             "connections each worker process serves at once; a request beyond gets 503"
         ),
     )
+    lint_findings: str = field(
+        default="refuse",
+        metadata=_meaning(
+            "what a lint finding does: refuse the request, or record it and sign what AWS would "
+            "sign (name constraints, NotAfter, path length and basic constraints refuse in both)"
+        ),
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -195,6 +202,10 @@ def build(values: dict[str, Any]) -> Settings:
         )
     if settings.lint_mode not in ("shaped", "all", "off"):
         raise SettingsError(f"lint_mode must be shaped, all or off, not {settings.lint_mode!r}")
+    if settings.lint_findings not in ("refuse", "record"):
+        raise SettingsError(
+            f"lint_findings must be refuse or record, not {settings.lint_findings!r}"
+        )
     if settings.crl_partition_size < 1:
         raise SettingsError("crl_partition_size must be at least 1")
     if settings.log_level.lower() not in LOG_LEVELS:

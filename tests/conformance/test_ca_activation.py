@@ -7,7 +7,6 @@ rejection the AWS docs name) and GetCertificateAuthorityCertificate.
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -26,13 +25,13 @@ from tests.support.pki import (
     activate_root,
     ca_config,
     create_ca,
-    ec_key,
     issue,
     make_csr,
     new_root,
     new_subordinate,
     openssl_verify,
     pkilint_findings,
+    self_signed_ca,
     template,
 )
 
@@ -579,34 +578,7 @@ def test_get_ca_certificate_of_root_has_no_chain(pca: Any, root_ca: str) -> None
 
 def _foreign_ca_certificate() -> bytes:
     """A valid self-signed CA certificate whose key no pica CA has."""
-    key = ec_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pica tests")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
+    _, certificate = self_signed_ca("pica tests")
     return pem(certificate)
 
 

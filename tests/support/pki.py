@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -46,11 +48,12 @@ def ca_config(
     key_algorithm: str = "EC_prime256v1",
     signing_algorithm: str = "SHA256WITHECDSA",
     common_name: str = "pica test CA",
+    organization: str = "pica tests",
 ) -> dict[str, Any]:
     return {
         "KeyAlgorithm": key_algorithm,
         "SigningAlgorithm": signing_algorithm,
-        "Subject": {"Country": "US", "Organization": "pica tests", "CommonName": common_name},
+        "Subject": {"Country": "US", "Organization": organization, "CommonName": common_name},
     }
 
 
@@ -106,18 +109,33 @@ def new_subordinate(
     signing_algorithm: str = "SHA256WITHECDSA",
     parent_signing_algorithm: str = "SHA256WITHECDSA",
     validity_years: int = 5,
+    api_passthrough: dict[str, Any] | None = None,
+    **subject: str,
 ) -> str:
-    """A subordinate signed by a pica parent, activated with the parent's certificate chain."""
+    """A subordinate signed by a pica parent, activated with the parent's certificate chain.
+
+    With `api_passthrough` the parent uses the template's _APIPassthrough variety; `subject`
+    (common_name, organization) shapes the subordinate's own subject."""
     arn = create_ca(
-        pca, "SUBORDINATE", key_algorithm=key_algorithm, signing_algorithm=signing_algorithm
+        pca,
+        "SUBORDINATE",
+        key_algorithm=key_algorithm,
+        signing_algorithm=signing_algorithm,
+        **subject,
     )
     csr = pca.get_certificate_authority_csr(CertificateAuthorityArn=arn)["Csr"]
+    name = f"SubordinateCACertificate_PathLen{path_len}"
+    passthrough: dict[str, Any] = {}
+    if api_passthrough is not None:
+        name += "_APIPassthrough"
+        passthrough["ApiPassthrough"] = api_passthrough
     cert_arn = pca.issue_certificate(
         CertificateAuthorityArn=parent_arn,
         Csr=csr.encode(),
         SigningAlgorithm=parent_signing_algorithm,
-        TemplateArn=template(f"SubordinateCACertificate_PathLen{path_len}"),
+        TemplateArn=template(name),
         Validity={"Value": validity_years, "Type": "YEARS"},
+        **passthrough,
     )["CertificateArn"]
     issued = pca.get_certificate(CertificateAuthorityArn=parent_arn, CertificateArn=cert_arn)
     pca.import_certificate_authority_certificate(
@@ -126,6 +144,34 @@ def new_subordinate(
         CertificateChain=issued["CertificateChain"].encode(),
     )
     return arn
+
+
+def self_signed_ca(
+    common_name: str, *extensions: x509.ExtensionType
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """An external root (a CA pica knows nothing of): P-256, critical basicConstraints and
+    keyUsage, an SKI, and `extensions` (critical)."""
+    key = ec_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=True)
+    return key, builder.sign(key, hashes.SHA256())
 
 
 def issue(
@@ -216,3 +262,38 @@ def ocsp_url(certificate: x509.Certificate) -> str:
     aia = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
     (description,) = [d for d in aia if d.access_method.dotted_string == "1.3.6.1.5.5.7.48.1"]
     return str(description.access_location.value)
+
+
+def name_constraints_passthrough(constraints: x509.NameConstraints) -> dict[str, Any]:
+    """ApiPassthrough carrying a critical NameConstraints extension as a CustomExtension
+    (2.5.29.30), as the AWS docs show it."""
+    value = base64.b64encode(constraints.public_bytes()).decode()
+    return {
+        "Extensions": {
+            "CustomExtensions": [
+                {"ObjectIdentifier": "2.5.29.30", "Value": value, "Critical": True}
+            ]
+        }
+    }
+
+
+def new_constrained_root(
+    pca: Any, constraints: x509.NameConstraints, common_name: str = "pica constrained root"
+) -> str:
+    """An ACTIVE EC root whose certificate carries `constraints`, self-issued with
+    RootCACertificate_APIPassthrough/V1 and a NameConstraints CustomExtension."""
+    arn = create_ca(pca, "ROOT", common_name=common_name)
+    csr = pca.get_certificate_authority_csr(CertificateAuthorityArn=arn)["Csr"]
+    cert_arn = pca.issue_certificate(
+        CertificateAuthorityArn=arn,
+        Csr=csr.encode(),
+        SigningAlgorithm="SHA256WITHECDSA",
+        TemplateArn=template("RootCACertificate_APIPassthrough"),
+        Validity={"Value": 10, "Type": "YEARS"},
+        ApiPassthrough=name_constraints_passthrough(constraints),
+    )["CertificateArn"]
+    certificate = pca.get_certificate(CertificateAuthorityArn=arn, CertificateArn=cert_arn)
+    pca.import_certificate_authority_certificate(
+        CertificateAuthorityArn=arn, Certificate=certificate["Certificate"].encode()
+    )
+    return arn

@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tests.support.validators import watch_client
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -47,6 +49,9 @@ class LiveServer:
     # Extra environment variables (PICA_* included) and the umask the server starts with.
     env: dict[str, str] = field(default_factory=dict)
     umask: int | None = None
+    # False for a server that signs what RFC 5280 forbids (lint_findings = "record"): its
+    # chains are then checked without OpenSSL's -x509_strict.
+    strict_chains: bool = True
     process: subprocess.Popen[bytes] | None = None
     output: Path = field(init=False)
 
@@ -110,8 +115,10 @@ class LiveServer:
         return parser["pica"]["aws_access_key_id"], parser["pica"]["aws_secret_access_key"]
 
     def client(self, access_key: str | None = None, secret_key: str | None = None) -> Any:
+        """A boto3 acm-pca client whose every GetCertificate chain is checked by three
+        validators (`tests.support.validators`)."""
         default_key, default_secret = self.credentials()
-        return boto3.session.Session().client(
+        client = boto3.session.Session().client(
             "acm-pca",
             endpoint_url=self.endpoint,
             region_name="us-east-1",
@@ -119,6 +126,7 @@ class LiveServer:
             aws_secret_access_key=secret_key or default_secret,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
+        return watch_client(client, strict=self.strict_chains)
 
     def cli_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -119,7 +119,12 @@ def test_serials_are_positive_128_bit_with_32_hex_digits() -> None:
     assert all(len(f"{s:x}") == 32 and s > 0 for s in serials)
 
 
-def _self_signed(key: ec.EllipticCurvePrivateKey, name: str, ca: bool = True) -> x509.Certificate:
+def _self_signed(
+    key: ec.EllipticCurvePrivateKey,
+    name: str,
+    ca: bool = True,
+    *extensions: x509.ExtensionType,
+) -> x509.Certificate:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     builder = (
         x509.CertificateBuilder()
@@ -132,6 +137,8 @@ def _self_signed(key: ec.EllipticCurvePrivateKey, name: str, ca: bool = True) ->
     )
     if ca:
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+    for extension in extensions:
+        builder = builder.add_extension(extension, True)
     return builder.sign(key, hashes.SHA256())
 
 
@@ -182,4 +189,23 @@ def test_import_rules_for_a_root() -> None:
             certificate_data=b"not a certificate",
             chain_data=None,
             now=now,
+        )
+
+
+def test_a_name_form_cryptography_cannot_read_is_malformed_not_a_crash() -> None:
+    # NameConstraints permitting an ediPartyName, for which cryptography has no type: reading
+    # the extensions raises UnsupportedGeneralNameType, which is not a ValueError.
+    extension = x509.UnrecognizedExtension(
+        x509.oid.ExtensionOID.NAME_CONSTRAINTS,
+        bytes.fromhex("3011a00f300da50ba1090c07657869742e2e2e"),
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _self_signed(key, "odd root", True, extension)
+    with pytest.raises(MalformedCertificate, match="could not be parsed"):
+        validate_import(
+            ca_type=CaType.ROOT,
+            ca_public_key=key.public_key(),
+            certificate_data=_pem(certificate),
+            chain_data=None,
+            now=datetime.now(UTC),
         )

@@ -28,8 +28,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from pica.authority.algorithms import KeyFamily, signature_scheme
 from pica.authority.lint import (
+    AWS_RULES,
     REFUSAL_PREFIX,
     Finding,
+    FindingsMode,
     LintGate,
     LintMode,
     _read_with_asn1crypto,
@@ -842,3 +844,48 @@ def test_one_gate_serves_concurrent_issuance_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(run, range(64)))
     assert results == [{"pkix.invalid_uri_syntax"} if i % 2 else set() for i in range(64)]
+
+
+# --- lint_findings = "record" ----------------------------------------------------------------
+
+RECORD = LintGate(LintMode.SHAPED, FindingsMode.RECORD)
+
+
+def check(gate: LintGate, spec: Spec, *, is_ca: bool = False) -> tuple[Finding, ...]:
+    ca = issuer("ec")
+    return gate.check(
+        build(spec, ca),
+        signing_algorithm=ca.signing_algorithm,
+        issuer=ca.certificate,
+        shaped=True,
+        is_ca=is_ca,
+    )
+
+
+def test_record_mode_returns_lint_findings_instead_of_refusing() -> None:
+    spec = subordinate_spec(0)
+    spec.extensions[ExtensionOID.KEY_USAGE] = None  # a CA certificate without keyUsage
+    with pytest.raises(InvalidArgs, match="ca_requires_key_cert_sign"):
+        check(SHAPED, spec, is_ca=True)
+    recorded = check(RECORD, spec, is_ca=True)
+    assert "pica.ca_requires_key_cert_sign" in codes(recorded)
+    assert not codes(recorded) & AWS_RULES
+
+
+def test_record_mode_still_refuses_what_aws_refuses() -> None:
+    spec = Spec(not_after=CA_NOT_AFTER + timedelta(days=1))
+    with pytest.raises(InvalidArgs) as refused:
+        check(RECORD, spec)
+    assert "pica.validity_ends_after_issuer" in str(refused.value)
+    ca_not_critical = subordinate_spec(0)
+    ca_not_critical.extensions[ExtensionOID.BASIC_CONSTRAINTS] = (
+        x509.BasicConstraints(ca=True, path_length=0),
+        False,
+    )
+    with pytest.raises(InvalidArgs, match="basic_constraints_ca_not_critical"):
+        check(RECORD, ca_not_critical, is_ca=True)
+
+
+def test_a_clean_certificate_has_nothing_to_record() -> None:
+    assert check(RECORD, Spec()) == ()
+    assert check(SHAPED, Spec()) == ()

@@ -1,8 +1,8 @@
 """Checks on a CA certificate (and chain) being imported, per the rules of
 ImportCertificateAuthorityCertificate: the key must be the CA's, a root is self-signed with no
 chain, a subordinate is not self-signed and comes with a chain that links up to a self-signed
-root, basicConstraints is present, critical and CA:TRUE, and only the extensions AWS allows may
-be critical.
+root, basicConstraints is present, critical and CA:TRUE, only the extensions AWS allows may be
+critical, and the path lengths and name constraints of the chain are respected.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.x509.oid import ExtensionOID
 
 from pica.authority.model import CaType
+from pica.authority.name_constraints import path_violation
 from pica.errors import CertificateMismatch, InvalidRequest, MalformedCertificate
 
 # Extensions AWS accepts as critical in an imported CA certificate.
@@ -50,7 +51,15 @@ def load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
         for certificate in certificates:
             certificate.extensions  # noqa: B018  (parse them now, fail here)
             certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm, TypeError) as exc:
+    except (
+        ValueError,
+        UnsupportedAlgorithm,
+        TypeError,
+        # Extensions cryptography cannot read (a name form it has no type for, an extension
+        # twice): pica could not use such a certificate, so it is refused here, not a 500 later.
+        x509.DuplicateExtension,
+        x509.UnsupportedGeneralNameType,
+    ) as exc:
         raise MalformedCertificate(f"The {what} could not be parsed: {exc}") from exc
     if not certificates:
         raise MalformedCertificate(f"The {what} contains no certificate.")
@@ -178,5 +187,11 @@ def validate_import(
     if not is_self_signed(chain[-1]):
         raise InvalidRequest(
             "The certificate chain must end with the self-signed root certificate."
+        )
+    violation = path_violation(links)
+    if violation is not None:
+        raise CertificateMismatch(
+            "The certificate authority certificate you are importing does not comply with "
+            f"conditions specified in the certificate that signed it: {violation}"
         )
     return ImportedCaCertificate(certificate, tuple(chain))

@@ -7,6 +7,8 @@ IdempotencyToken within five minutes returns the first certificate's ARN and sig
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,7 +36,8 @@ from pica.authority.issuance import (
 )
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
-from pica.authority.lint import LintGate
+from pica.authority.lint import Finding, LintGate
+from pica.authority.lint_record import SignedWithFindings
 from pica.authority.model import (
     ApiPassthrough,
     CaStatus,
@@ -45,12 +48,15 @@ from pica.authority.model import (
     UsageMode,
     Validity,
 )
+from pica.authority.name_constraints import issuance_violation
 from pica.authority.pem import der_to_pem, join_pem
-from pica.authority.ports import Clock, Store, Transaction
-from pica.authority.profiles import compose
+from pica.authority.ports import Clock, FindingsObserver, Store, Transaction
+from pica.authority.profiles import Profile, compose
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
-from pica.errors import Conflict, InvalidArgs, InvalidState, NotFound
+from pica.errors import Conflict, InvalidArgs, InvalidState, NameConstraintViolation, NotFound
+
+log = logging.getLogger(__name__)
 
 SHORT_LIVED_MAX = timedelta(days=7)
 _SERIAL_ATTEMPTS = 5
@@ -72,6 +78,14 @@ class IssueRequest:
 class CertificateWithChain:
     certificate: str
     chain: str
+
+
+@dataclass(frozen=True)
+class _Issued:
+    """What one issuance transaction stored, and the lint findings it let through."""
+
+    record: IssuedCertificate
+    findings: tuple[Finding, ...]
 
 
 class _Replay(Exception):
@@ -112,6 +126,25 @@ def _check_ca_template(ca: CertificateAuthority, template: Template) -> None:
         )
 
 
+def _check_name_constraints(ca: CertificateAuthority, profile: Profile) -> None:
+    """AWS enforces the name constraints of every CA above a certificate it signs: so does pica,
+    in every lint_findings mode (they are AWS's rule, not lint)."""
+    assert ca.certificate_pem is not None
+    violation = issuance_violation(
+        certificate_pem=ca.certificate_pem,
+        chain_pem=ca.certificate_chain_pem,
+        subject=profile.subject,
+        extensions=profile.extensions,
+    )
+    if violation is not None:
+        raise NameConstraintViolation(
+            str(violation),
+            name=f"{violation.name.form} {violation.name.text}",
+            constraint=violation.constraint,
+            ca=violation.ca,
+        )
+
+
 class CertificateService:
     def __init__(
         self,
@@ -120,12 +153,14 @@ class CertificateService:
         clock: Clock,
         urls: RevocationUrls,
         gate: LintGate,
+        findings_observers: Sequence[FindingsObserver] = (),
     ) -> None:
         self._store = store
         self._keys = keys
         self._clock = clock
         self._urls = urls
         self._gate = gate
+        self._findings_observers = tuple(findings_observers)
 
     def _revocation_extensions(
         self, tx: Transaction, ca: CertificateAuthority, now: datetime
@@ -149,7 +184,7 @@ class CertificateService:
         scope = f"{caller.account_id}:IssueCertificate:{request.ca_arn}"
         try:
             with self._store.transaction() as tx:
-                return self._issue_in(tx, caller, request, template, csr, scope)
+                issued = self._issue_in(tx, caller, request, template, csr, scope)
         except _Replay as replay:
             return replay.arn
         except Conflict:
@@ -160,6 +195,25 @@ class CertificateService:
                 if found is not None:
                     return found[0]
             raise
+        if issued.findings:
+            self._record_findings(issued)
+        return issued.record.arn
+
+    def _record_findings(self, issued: _Issued) -> None:
+        """Tell the observers, after the commit: the certificate exists whatever they do."""
+        record = issued.record
+        event = SignedWithFindings(
+            ca_arn=record.ca_arn,
+            certificate_arn=record.arn,
+            serial=record.serial,
+            template_arn=record.template_arn,
+            findings=issued.findings,
+        )
+        for observer in self._findings_observers:
+            try:
+                observer.signed_with_findings(event)
+            except Exception:
+                log.exception("recording the lint findings of %s failed", record.arn)
 
     def _issue_in(
         self,
@@ -169,7 +223,7 @@ class CertificateService:
         template: Template,
         csr: x509.CertificateSigningRequest,
         scope: str,
-    ) -> str:
+    ) -> _Issued:
         now = self._clock.now()
         ca = load_ca(tx, caller, request.ca_arn, now)
         status = ca.effective_status(now)
@@ -227,6 +281,7 @@ class CertificateService:
             ca_extensions=revocation_extensions,
         )
         if ca_certificate is not None:
+            _check_name_constraints(ca, profile)
             issuer = IssuerIdentity(
                 ca_certificate.subject,
                 private_key,
@@ -237,6 +292,7 @@ class CertificateService:
             issuer = IssuerIdentity(
                 profile.subject, private_key, issuer_key_identifier(None, csr.public_key())
             )
+        findings: tuple[Finding, ...] = ()
         for attempt in range(_SERIAL_ATTEMPTS):
             serial = new_serial()
             builder = certificate_builder(
@@ -248,7 +304,7 @@ class CertificateService:
                 extensions=profile.extensions,
             )
             if attempt == 0:
-                self._gate.check(
+                findings = self._gate.check(
                     builder,
                     issuer=ca_certificate,
                     signing_algorithm=request.signing_algorithm,
@@ -275,7 +331,7 @@ class CertificateService:
             break
         if token is not None:
             tx.put_idempotent_result(scope, token, record.arn, now)
-        return record.arn
+        return _Issued(record, findings)
 
     def get(self, caller: Caller, ca_arn: str, certificate_arn: str) -> CertificateWithChain:
         now = self._clock.now()

@@ -17,6 +17,13 @@ Two layers, because they cost very different amounts:
   They run where the caller shapes the content: passthrough and Blank templates and CA
   certificates (`LintMode.SHAPED`, the default), or on every certificate (`LintMode.ALL`).
 
+What a finding does depends on `FindingsMode`. `REFUSE` (the default) refuses on any finding.
+`RECORD` signs what AWS Private CA would sign: only the findings that break a rule AWS itself
+enforces (`AWS_RULES`: the issuer's notAfter, basicConstraints) still refuse; the others are
+handed back to issuance, which records them once the certificate is stored. The rules AWS
+enforces outside this gate (path length, name constraints, validity) are checked by issuance
+in both modes.
+
 A builder cannot be serialised without signing it, so the gate signs the very same builder with
 a throwaway key, as Let's Encrypt's Boulder does before zlint. The issuer name, AKI and every
 other TBS field stay the real ones; only the signature is worthless. Neither the structural rules
@@ -59,6 +66,14 @@ ERROR = "ERROR"
 REFUSAL_PREFIX = "The certificate would not conform to RFC 5280: "
 
 
+class FindingsMode(enum.StrEnum):
+    """What a lint finding does: refuse the request, or let AWS-compatible issuance sign it
+    and record the finding."""
+
+    REFUSE = "refuse"
+    RECORD = "record"
+
+
 class LintMode(enum.StrEnum):
     """Where pkilint runs. The structural rules run on every certificate whatever the mode."""
 
@@ -77,6 +92,19 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.code} ({self.severity}): {self.message}"
+
+
+# Structural findings that break a rule AWS Private CA enforces itself ("RFC compliance"): the
+# issuer's notAfter, and basicConstraints. They refuse in every FindingsMode. Everything else
+# (keyUsage coherence, SKI/AKI, which AWS documents it does not enforce, pkilint) is lint.
+AWS_RULES = frozenset(
+    {
+        "pica.validity_ends_after_issuer",
+        "pica.ca_requires_basic_constraints",
+        "pica.basic_constraints_ca_not_critical",
+        "pica.path_length_requires_ca",
+    }
+)
 
 
 def refusal_message(findings: tuple[Finding, ...] | list[Finding]) -> str:
@@ -671,8 +699,11 @@ class LintGate:
     cost more than the lint itself.
     """
 
-    def __init__(self, mode: LintMode = LintMode.SHAPED) -> None:
+    def __init__(
+        self, mode: LintMode = LintMode.SHAPED, findings: FindingsMode = FindingsMode.REFUSE
+    ) -> None:
         self.mode = LintMode(mode)
+        self.findings_mode = FindingsMode(findings)
         self._pkilint = _Pkilint() if self.mode is not LintMode.OFF else None
 
     def runs_pkilint(self, *, shaped: bool, is_ca: bool = False) -> bool:
@@ -718,8 +749,12 @@ class LintGate:
         issuer: x509.Certificate | None,
         shaped: bool,
         is_ca: bool = False,
-    ) -> None:
-        """Return if `builder` may be signed; raise InvalidArgs naming the findings if not."""
+    ) -> tuple[Finding, ...]:
+        """Return if `builder` may be signed; raise InvalidArgs naming the findings if not.
+
+        What it returns are the findings let through in `FindingsMode.RECORD`, for issuance to
+        record; in `REFUSE` mode any finding refuses, so it returns an empty tuple.
+        """
         found = self.findings(
             builder,
             signing_algorithm=signing_algorithm,
@@ -727,5 +762,11 @@ class LintGate:
             shaped=shaped,
             is_ca=is_ca,
         )
-        if found:
-            raise InvalidArgs(refusal_message(found))
+        refusing = (
+            found
+            if self.findings_mode is FindingsMode.REFUSE
+            else tuple(finding for finding in found if finding.code in AWS_RULES)
+        )
+        if refusing:
+            raise InvalidArgs(refusal_message(refusing))
+        return found

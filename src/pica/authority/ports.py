@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pica.authority.model import (
     AccessKey,
@@ -23,6 +23,9 @@ from pica.authority.model import (
     SealedKey,
     Tag,
 )
+
+if TYPE_CHECKING:
+    from pica.authority.lint_record import SignedWithFindings
 
 
 class Clock(Protocol):
@@ -194,3 +197,10 @@ class ObjectStore(Protocol):
     def object_url(self, bucket: str, key: str) -> str:
         """The http(s) URL at which clients fetch the object (written into CRL DPs)."""
         ...
+
+
+class FindingsObserver(Protocol):
+    """Told of each certificate signed in spite of lint findings (`lint_findings = "record"`),
+    after it is stored. The log implements it today; the audit trail and metrics will."""
+
+    def signed_with_findings(self, event: SignedWithFindings) -> None: ...
