@@ -38,6 +38,9 @@ MAX_JSON_DEPTH = 32
 class TooDeep(ValueError):
     """A JSON body nested deeper than MAX_JSON_DEPTH."""
 
+    def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
+        super().__init__(f"nested more than {limit} levels deep")
+
 
 def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
     """Raise TooDeep when `value` nests containers more than `limit` deep.
@@ -52,7 +55,7 @@ def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
         if not isinstance(item, dict | list):
             continue
         if depth > limit:
-            raise TooDeep(f"The request body nests JSON values more than {limit} levels deep.")
+            raise TooDeep(limit)
         children = item.values() if isinstance(item, dict) else item
         stack.extend((child, depth + 1) for child in children)
 
@@ -145,20 +148,19 @@ class AwsJsonEndpoint:
 
         try:
             params = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (ValueError, RecursionError) as exc:
-            # JSONDecodeError and UnicodeDecodeError are ValueErrors, and so is an integer
-            # literal beyond Python's digit limit; absurd nesting hits the parser's recursion
-            # guard (the C parser checks it, so the parse itself is bounded).
-            return error_response(
-                400,
-                "SerializationException",
-                f"The request body is not valid JSON: {exc}",
-                request_id,
-            )
-        try:
             check_depth(params)
-        except TooDeep as exc:
-            return error_response(400, "SerializationException", str(exc), request_id)
+        except RecursionError:
+            # Absurd nesting trips the C parser's own recursion guard, so the parse is bounded.
+            return error_response(
+                400, "SerializationException", f"The request body is {TooDeep()}", request_id
+            )
+        except ValueError as exc:
+            # TooDeep; JSONDecodeError and UnicodeDecodeError, and an integer literal beyond
+            # Python's digit limit.
+            message = str(exc) if isinstance(exc, TooDeep) else f"not valid JSON: {exc}"
+            return error_response(
+                400, "SerializationException", f"The request body is {message}", request_id
+            )
         try:
             self._validator.validate(operation, params)
         except RequestValidationError as exc:
