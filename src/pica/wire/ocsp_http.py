@@ -68,7 +68,7 @@ def request_from_path(path: str, max_bytes: int = MAX_REQUEST_BYTES) -> bytes | 
         if _announces_its_length(path[begin : begin + 8], len(path) - begin):
             try:
                 der = binascii.a2b_base64(path[begin:].replace(" ", "+"), strict_mode=True)
-            except binascii.Error:
+            except ValueError:  # binascii.Error, or a non-ASCII character
                 der = b""
             if der and _der_sequence_length(der) == len(der):
                 return der
@@ -85,7 +85,7 @@ def _announces_its_length(head: str, length: int) -> bool:
         return False
     try:
         header = binascii.a2b_base64(head[: len(head) // 4 * 4], strict_mode=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a non-ASCII character
         return False
     # A short candidate has fewer than six header bytes; padding keeps the parse total, and a
     # wrong guess is caught by the full decode.
