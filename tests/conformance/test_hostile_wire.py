@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import botocore.auth
@@ -38,7 +39,7 @@ from tests.conformance.test_wire import (
 from tests.conftest import S3_BUCKET
 from tests.support.pki import cdp_url, issue, new_root, new_root_with_revocation
 from tests.support.seaweedfs import SeaweedFs
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, free_port
 
 _AMZ = r"\d{8}T\d{6}Z"
 
@@ -199,6 +200,33 @@ def test_a_signature_for_another_region_is_refused(server: LiveServer, region: s
     code, message = error_of(excinfo)
     assert code == "InvalidSignatureException"
     assert message == f"Credential should be scoped to a valid region, not '{region}'."
+
+
+@pytest.fixture(scope="module")
+def paris(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A pica configured for another region than the default."""
+    live = LiveServer(
+        tmp_path_factory.mktemp("paris") / "data", free_port(), ("--region", "eu-west-3")
+    )
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def test_clients_set_to_picas_region_work_and_others_are_refused(paris: LiveServer) -> None:
+    # The aws CLI reads the region from the config file pica writes.
+    assert paris.aws("acm-pca", "list-certificate-authorities")["CertificateAuthorities"] == []
+    paris_client = paris.client(region="eu-west-3")
+    arn = new_root(paris_client)
+    assert arn.startswith("arn:aws:acm-pca:eu-west-3:")
+    with pytest.raises(ClientError) as excinfo:
+        paris.client(region="us-east-1").describe_certificate_authority(CertificateAuthorityArn=arn)
+    assert error_of(excinfo) == (
+        "InvalidSignatureException",
+        "Credential should be scoped to a valid region, not 'us-east-1'.",
+    )
 
 
 # --- 7. CustomPath values that break issuance -----------------------------------------------------
