@@ -265,11 +265,12 @@ def api_requests(model: ModelStrategies) -> st.SearchStrategy[HttpRequest]:
     return st.one_of([for_operation(operation) for operation in model.operations])
 
 
-_HEADER_TEXT = st.text(
+# Header values as an HTTP server hands them over: latin-1 text without line breaks or NUL.
+HEADER_TEXT = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"),
     max_size=80,
 )
-_SIGV4_HEADERS = (
+SIGV4_HEADERS = (
     "Authorization",
     "X-Amz-Date",
     "Date",
@@ -281,14 +282,15 @@ _SIGV4_HEADERS = (
 )
 
 
-def _authorization_values(targets: Targets) -> st.SearchStrategy[str]:
+def authorization_values(access_key: str, region: str) -> st.SearchStrategy[str]:
+    """Authorization header values assembled from real pieces and junk."""
     pieces = st.sampled_from(
         [
             "AWS4-HMAC-SHA256 ",
             "Credential=",
-            targets.access_key,
+            access_key,
             "/20260101/",
-            targets.region,
+            region,
             "/acm-pca/aws4_request",
             "eu-west-3",
             ", SignedHeaders=",
@@ -299,15 +301,15 @@ def _authorization_values(targets: Targets) -> st.SearchStrategy[str]:
             "=",
         ]
     )
-    return st.lists(st.one_of(pieces, _HEADER_TEXT), max_size=12).map("".join)
+    return st.lists(st.one_of(pieces, HEADER_TEXT), max_size=12).map("".join)
 
 
 def sigv4_requests(targets: Targets) -> st.SearchStrategy[HttpRequest]:
     """A correctly signed ListCertificateAuthorities whose signature headers are then changed."""
     mutation = st.tuples(
-        st.sampled_from(_SIGV4_HEADERS),
+        st.sampled_from(SIGV4_HEADERS),
         st.sampled_from(["replace", "remove", "duplicate"]),
-        st.one_of(_HEADER_TEXT, _authorization_values(targets)),
+        st.one_of(HEADER_TEXT, authorization_values(targets.access_key, targets.region)),
     )
 
     def build(mutations: list[tuple[str, str, str]], body: bytes) -> HttpRequest:

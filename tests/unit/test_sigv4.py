@@ -30,6 +30,7 @@ from pica.wire.awsjson.sigv4 import (
     SigV4Verifier,
     VerifiedCaller,
 )
+from tests.fuzz.strategies import HEADER_TEXT, SIGV4_HEADERS, authorization_values
 
 ACCESS_KEY = "AKIDPICAEXAMPLE00001"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -514,53 +515,13 @@ def test_dates_at_the_edge_of_the_calendar_are_refused_not_crashed(date: str, me
     assert message in error.message
 
 
-_HEADER_NAMES = (
-    "Authorization",
-    "X-Amz-Date",
-    "Date",
-    "Host",
-    "X-Amz-Target",
-    "X-Amz-Content-Sha256",
-    "X-Amz-Security-Token",
-    "Content-Type",
-)
-# What an HTTP server hands over: latin-1 text without line breaks or NUL.
-_HEADER_TEXT = st.text(
-    st.characters(min_codepoint=1, max_codepoint=255, blacklist_characters="\r\n"), max_size=120
-)
-
-
-def _authorization_parts() -> st.SearchStrategy[str]:
-    pieces = st.sampled_from(
-        [
-            "AWS4-HMAC-SHA256 ",
-            "Credential=",
-            ACCESS_KEY,
-            "/",
-            "20260101",
-            "us-east-1",
-            "acm-pca",
-            "aws4_request",
-            ", ",
-            "SignedHeaders=",
-            "host;x-amz-date;x-amz-target",
-            ";",
-            "Signature=",
-            "0" * 64,
-            "=",
-            ",",
-        ]
-    )
-    return st.lists(st.one_of(pieces, _HEADER_TEXT), max_size=16).map("".join)
-
-
 @settings(max_examples=300, deadline=None, database=None)
 @given(
     mutations=st.lists(
         st.tuples(
-            st.sampled_from(_HEADER_NAMES),
+            st.sampled_from(SIGV4_HEADERS),
             st.sampled_from(["replace", "add", "remove"]),
-            st.one_of(_HEADER_TEXT, _authorization_parts()),
+            st.one_of(HEADER_TEXT, authorization_values(ACCESS_KEY, REGION)),
         ),
         min_size=1,
         max_size=4,
