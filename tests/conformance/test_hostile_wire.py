@@ -94,8 +94,9 @@ def test_a_50000_slash_get_is_refused_at_once_while_the_api_keeps_answering(
     assert response.status in (404, 414), response
     assert response.headers["content-type"].startswith(CONTENT_TYPE)
     assert json.loads(response.body)["__type"]
-    assert elapsed < 2.0
-    assert api_latency < 2.0
+    # Bounds with room for a loaded machine; the old parser took 9 s (20 s here).
+    assert elapsed < 3.0
+    assert api_latency < 3.0
 
 
 @pytest.mark.parametrize(
@@ -112,14 +113,14 @@ def test_long_request_targets_are_refused_quickly(server: LiveServer, path: str)
     response, elapsed = get(server, path)
     assert response.status in (404, 414), response
     assert json.loads(response.body)["__type"]
-    assert elapsed < 2.0
+    assert elapsed < 3.0
 
 
 def test_a_path_just_under_the_cap_is_still_parsed_quickly(server: LiveServer) -> None:
     """Below the cap the OCSP parser still runs; it must be linear in the path length."""
     response, elapsed = get(server, "/ocsp/" + "MA/" * 2_000)
     assert response.status == 404, response
-    assert elapsed < 1.0
+    assert elapsed < 2.0
 
 
 # --- 4. SigV4 dates at the edge of the calendar --------------------------------------------------

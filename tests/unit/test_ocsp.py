@@ -647,7 +647,7 @@ def test_request_from_path_is_linear_in_the_path(path: str) -> None:
     the event loop for a 50,000-slash GET."""
     started = time.perf_counter()
     assert request_from_path(path) is None
-    assert time.perf_counter() - started < 0.25
+    assert time.perf_counter() - started < 1.0  # the old parser: 4 to 10 s
 
 
 def test_request_from_path_finds_the_request_after_a_long_prefix(world: World) -> None:
