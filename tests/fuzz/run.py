@@ -4,7 +4,8 @@ Starts `pica serve` in a temporary data dir, makes the targets (`tests.fuzz.worl
 client processes, each drawing its share of N requests from `tests.fuzz.strategies.any_request`
 with hypothesis (generation only: a run counts every answer instead of stopping at the first
 failure) and sending them over one keep-alive connection. At the end it prints the totals by
-kind and status, checks the server still answers an API call and a CRL GET, and looks for
+kind and status, checks that the server still answers and that a CA of another account (made
+before the run, with a published CRL) is unchanged and its CRL still served, and looks for
 unexpected exceptions in the server's log. Exit status 1 when any request got a 5xx (501
 aside), went unanswered, or the server stopped answering.
 
@@ -24,8 +25,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
+from tests.conformance.test_crl import wait_for_crl
 from tests.fuzz.strategies import HttpRequest, ModelStrategies, Targets, any_request
 from tests.fuzz.world import Sender, build_targets, is_server_error, server_errors_in
+from tests.support.pki import cdp_url, issue, new_root_with_revocation
 from tests.support.server import LiveServer, free_port
 
 MAX_LISTED_FAILURES = 20
@@ -35,12 +38,14 @@ MAX_LISTED_FAILURES = 20
 class Tally:
     counts: Counter[tuple[str, int]] = field(default_factory=Counter)
     operations: Counter[str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def add(self, other: Tally) -> None:
         self.counts.update(other.counts)
         self.operations.update(other.operations)
+        self.codes.update(other.codes)
         self.failures.extend(other.failures[: MAX_LISTED_FAILURES - len(self.failures)])
         self.seconds = max(self.seconds, other.seconds)
 
@@ -65,8 +70,10 @@ def run_worker(targets: Targets, port: int, examples: int, worker_seed: int) -> 
     )
     @given(strategy)
     def drive(request: HttpRequest) -> None:
-        status = sender.send(request)
+        status, code = sender.exchange(request)
         tally.counts[(_kind(request), status)] += 1
+        if code:
+            tally.codes[code] += 1
         if request.kind.startswith("api:"):
             tally.operations[request.kind[4:]] += 1
         if is_server_error(status) and len(tally.failures) < MAX_LISTED_FAILURES:
@@ -81,23 +88,47 @@ def run_worker(targets: Targets, port: int, examples: int, worker_seed: int) -> 
     return tally
 
 
-def still_answers(server: LiveServer, targets: Targets) -> list[str]:
+@dataclass(frozen=True)
+class Sentinel:
+    """A CA of another account than the fuzzer's, with a published CRL: after the run it must
+    be unchanged and its CRL still served."""
+
+    ca_arn: str
+    crl_url: str
+    described: dict[str, object]
+
+
+def make_sentinel(server: LiveServer) -> Sentinel:
+    pca = server.client()
+    ca = new_root_with_revocation(
+        pca, {"CrlConfiguration": {"Enabled": True, "S3BucketName": "sentinel-crls"}}
+    )
+    certificate, _ = issue(pca, ca)
+    url = cdp_url(certificate)
+    wait_for_crl(url, lambda crl: True)
+    described = pca.describe_certificate_authority(CertificateAuthorityArn=ca)
+    return Sentinel(ca, url, described["CertificateAuthority"])
+
+
+def still_answers(server: LiveServer, sentinel: Sentinel) -> list[str]:
     """Problems with the server after the run (empty when it answers as it should)."""
     problems = []
-    pca = server.client(targets.access_key, targets.secret_key)
+    pca = server.client()
     started = time.monotonic()
     try:
-        pca.list_certificate_authorities(MaxResults=1)
+        described = pca.describe_certificate_authority(CertificateAuthorityArn=sentinel.ca_arn)
+        if described["CertificateAuthority"] != sentinel.described:
+            problems.append(f"the other account's CA changed: {described}")
     except Exception as error:
-        problems.append(f"ListCertificateAuthorities failed after the run: {error}")
+        problems.append(f"DescribeCertificateAuthority failed after the run: {error}")
     latency = time.monotonic() - started
     if latency > 2:
-        problems.append(f"ListCertificateAuthorities took {latency:.1f} s after the run")
+        problems.append(f"DescribeCertificateAuthority took {latency:.1f} s after the run")
     try:
-        with urllib.request.urlopen(server.endpoint + targets.crl_paths[0], timeout=10) as answer:
+        with urllib.request.urlopen(sentinel.crl_url, timeout=10) as answer:
             answer.read()
     except Exception as error:
-        problems.append(f"the CRL at {targets.crl_paths[0]} is not served: {error}")
+        problems.append(f"the CRL at {sentinel.crl_url} is not served: {error}")
     problems += server_errors_in(server.log_text().splitlines())[:MAX_LISTED_FAILURES]
     return problems
 
@@ -115,6 +146,7 @@ def report(tally: Tally, requests: int, elapsed: float) -> None:
     if tally.operations:
         fewest, most = min(tally.operations.values()), max(tally.operations.values())
         print(f"  {len(tally.operations)} operations, {fewest} to {most} requests each")
+    print("error codes: " + ", ".join(f"{c}: {n}" for c, n in tally.codes.most_common()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     server = LiveServer(data, free_port())
     server.start()
     try:
+        sentinel = make_sentinel(server)
         targets = build_targets(server)
         share = -(-arguments.requests // arguments.processes)
         print(
@@ -148,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 total.add(tally)
         elapsed = time.monotonic() - started
         report(total, arguments.requests, elapsed)
-        problems = [*total.failures, *still_answers(server, targets)]
+        problems = [*total.failures, *still_answers(server, sentinel)]
     finally:
         server.stop()
     if problems:

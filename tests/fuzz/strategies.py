@@ -90,9 +90,23 @@ JUNK: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-def mostly(valid: st.SearchStrategy[Any], junk_one_in: int = 8) -> st.SearchStrategy[Any]:
-    """`valid`, and junk about once in `junk_one_in` draws (no flatmap: it is slow to draw)."""
-    return st.one_of([valid] * (junk_one_in - 1) + [JUNK])
+def weighted(*choices: tuple[int, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """One of the strategies, each drawn about in proportion to its weight.
+
+    `one_of` picks a branch uniformly and merges branches that are the same object, so a
+    strategy is repeated as distinct (identity) maps; a flatmap would weigh too, but it builds
+    a strategy per draw and is several times slower.
+    """
+    return st.one_of([strategy.map(_same) for weight, strategy in choices for _ in range(weight)])
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def mostly(valid: st.SearchStrategy[Any], junk_one_in: int = 20) -> st.SearchStrategy[Any]:
+    """`valid`, and junk about once in `junk_one_in` draws."""
+    return weighted((junk_one_in - 1, valid), (1, JUNK))
 
 
 JUNK_BYTES = st.binary(max_size=64)
@@ -132,7 +146,7 @@ class ModelStrategies:
                 lambda value: json.dumps(value).encode()
             )
             mangled = st.builds(_mangle, valid, st.integers(0, 5), st.integers(0, 3000), JUNK_BYTES)
-            self._bodies[operation] = st.one_of([valid] * 12 + [mangled])
+            self._bodies[operation] = weighted((12, valid), (1, mangled))
         return self._bodies[operation]
 
     def value(self, shape: Shape, member: str, depth: int) -> st.SearchStrategy[Any]:
@@ -181,7 +195,7 @@ class ModelStrategies:
         if kind in ("integer", "long"):
             low = shape.metadata.get("min")
             high = shape.metadata.get("max")
-            return mostly(st.integers(low, high) | st.integers(-(2**64), 2**64))
+            return mostly(weighted((9, st.integers(low, high)), (1, st.integers(-(2**64), 2**64))))
         if kind == "boolean":
             return mostly(st.booleans())
         if kind == "blob":
@@ -192,39 +206,40 @@ class ModelStrategies:
 
     def _string(self, shape: Shape) -> st.SearchStrategy[str]:
         if shape.enum:
-            return st.sampled_from(shape.enum) | st.text(max_size=20)
+            return weighted((9, st.sampled_from(shape.enum)), (1, st.text(max_size=20)))
         pattern = shape.metadata.get("pattern")
         low = shape.metadata.get("min", 0)
         high = min(shape.metadata.get("max", 64), 300)
         sized = st.text(min_size=min(low, high), max_size=high)
         if pattern:
-            return st.from_regex(compile_java_pattern(pattern), fullmatch=True) | sized
+            return weighted(
+                (4, st.from_regex(compile_java_pattern(pattern), fullmatch=True)), (1, sized)
+            )
         return sized
 
     def _blob(self) -> st.SearchStrategy[str]:
         real = st.sampled_from(self.targets.blobs)
-        return st.one_of(
-            real.map(lambda b: base64.b64encode(b).decode()),
-            real.map(lambda b: base64.b64encode(b).decode()),
-            st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode()),
-            st.text(max_size=60),
+        return weighted(
+            (6, real.map(lambda b: base64.b64encode(b).decode())),
+            (2, st.binary(max_size=300).map(lambda b: base64.b64encode(b).decode())),
+            (1, st.text(max_size=60)),
         )
 
     def _named(self, member: str, shape: Shape) -> st.SearchStrategy[Any] | None:
         """Members that name something on the server: mostly real values."""
         t = self.targets
         if member in ("CertificateAuthorityArn", "ResourceArn"):
-            return st.sampled_from(t.ca_arns) | self._string(shape)
+            return weighted((6, st.sampled_from(t.ca_arns)), (1, self._string(shape)))
         if member == "CertificateArn":
-            return st.sampled_from(t.certificate_arns) | self._string(shape)
+            return weighted((6, st.sampled_from(t.certificate_arns)), (1, self._string(shape)))
         if member == "TemplateArn":
-            return st.sampled_from(TEMPLATES) | self._string(shape)
+            return weighted((6, st.sampled_from(TEMPLATES)), (1, self._string(shape)))
         if member == "CertificateSerial":
             return st.sampled_from(t.serials) | st.text(
                 alphabet="0123456789abcdefABCDEF:", max_size=50
             )
         if member == "S3BucketName":
-            return st.sampled_from(t.buckets) | self._string(shape)
+            return weighted((6, st.sampled_from(t.buckets)), (1, self._string(shape)))
         if member == "CustomPath":
             return st.sampled_from(CUSTOM_PATHS) | self._string(shape)
         if member == "IdempotencyToken":
@@ -259,7 +274,7 @@ def api_requests(model: ModelStrategies) -> st.SearchStrategy[HttpRequest]:
                 "POST", "/", sign(model.targets, body, target), body, f"api:{operation}"
             ),
             model.body(operation),
-            st.one_of([exact] * 15 + [mangled]),
+            weighted((15, exact), (1, mangled)),
         )
 
     return st.one_of([for_operation(operation) for operation in model.operations])
@@ -385,10 +400,9 @@ def ocsp_post_requests(targets: Targets) -> st.SearchStrategy[HttpRequest]:
 def any_request(model: ModelStrategies) -> st.SearchStrategy[HttpRequest]:
     """The mix a long run draws from: mostly API calls."""
     targets = model.targets
-    api = api_requests(model)
-    return st.one_of(
-        api, api, api, api, api, api, api,
-        sigv4_requests(targets),
-        get_requests(targets), get_requests(targets),
-        ocsp_post_requests(targets),
-    )  # fmt: skip
+    return weighted(
+        (14, api_requests(model)),
+        (2, sigv4_requests(targets)),
+        (3, get_requests(targets)),
+        (1, ocsp_post_requests(targets)),
+    )

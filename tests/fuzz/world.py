@@ -9,6 +9,7 @@ connection the server drops without answering is status 0, which counts as a fai
 from __future__ import annotations
 
 import http.client
+import json
 import uuid
 from collections.abc import Iterable
 
@@ -85,6 +86,10 @@ class Sender:
 
     def send(self, request: HttpRequest) -> int:
         """The answer's status, or DROPPED when the connection ended without one."""
+        return self.exchange(request)[0]
+
+    def exchange(self, request: HttpRequest) -> tuple[int, str]:
+        """The answer's status and its `__type` ("" for a body that is not an AWS error)."""
         for attempt in range(2):
             connection = self._connect()
             try:
@@ -94,19 +99,19 @@ class Sender:
                 connection.putheader("Content-Length", str(len(request.body)))
                 connection.endheaders(request.body)
                 response = connection.getresponse()
-                response.read()
+                body = response.read()
                 if response.will_close:
                     self.close()
-                return response.status
+                return response.status, _error_code(response.status, body)
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # A kept-alive connection the server had closed: retry once on a new one.
                 self.close()
                 if attempt == 1:
-                    return DROPPED
+                    return DROPPED, ""
             except (http.client.HTTPException, OSError, ValueError):
                 self.close()
-                return DROPPED
-        return DROPPED
+                return DROPPED, ""
+        return DROPPED, ""
 
     def _connect(self) -> http.client.HTTPConnection:
         if self._connection is None:
@@ -119,6 +124,16 @@ class Sender:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _error_code(status: int, body: bytes) -> str:
+    if status < 400 or not body.startswith(b"{"):
+        return ""
+    try:
+        code = json.loads(body).get("__type", "")
+    except ValueError:
+        return ""
+    return code if isinstance(code, str) else ""
 
 
 def is_server_error(status: int) -> bool:
