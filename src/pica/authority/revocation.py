@@ -199,7 +199,7 @@ class CrlPublisher:
         to, read from the bucket that CA names and its account owns. Any other object in a
         bucket — one pica did not write, a key no CA publishes at — is not reachable here,
         whatever pica's object store credentials could read. The CA is found by the uuid in
-        the key (validated before any lookup), so a GET costs one indexed read at most twice.
+        the key, checked before any lookup, so a GET costs a few indexed reads at most.
         """
         path = path.lstrip("/")
         if not path.endswith(".crl"):
