@@ -54,7 +54,7 @@ def sender(server: LiveServer) -> Iterator[Sender]:
 
 
 @pytest.mark.parametrize("kind", ["api", "sigv4", "get", "ocsp-post"])
-@settings(FAST, max_examples=200)
+@settings(FAST, max_examples=150)
 @given(data=st.data())
 def test_generated_requests_are_answered_below_500(
     kinds: dict[str, st.SearchStrategy[HttpRequest]], sender: Sender, kind: str, data: st.DataObject
