@@ -37,7 +37,7 @@ bench: $(STAMP_TEST)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
 
 # A long property-based fuzz run against a live server (see tests/fuzz/run.py):
 # make fuzz FUZZ_ARGS="--requests 100000 --processes 4"
