@@ -69,8 +69,14 @@ def unique_bucket(prefix: str) -> str:
 
 
 @pytest.fixture(scope="module")
+def tenant_a(server: LiveServer) -> Any:
+    """An account of its own on the session's pica, so the CAs made here crowd no other test."""
+    return server.new_account_client()
+
+
+@pytest.fixture(scope="module")
 def tenant_b(server: LiveServer) -> Any:
-    """A second account on the session's pica: the neighbour of the bootstrap account."""
+    """A second account: tenant A's neighbour."""
     return server.new_account_client()
 
 
@@ -236,30 +242,32 @@ BAD_PATHS = [".", "..", "../../..", "a/../../b", "pki/./crl", "%2e%2e/x", "a/%2E
 
 
 @pytest.mark.parametrize("custom_path", BAD_PATHS)
-def test_a_dot_segment_custom_path_is_refused_at_create(pca: Any, custom_path: str) -> None:
-    before = {ca["Arn"] for ca in pca.list_certificate_authorities()["CertificateAuthorities"]}
-    with pytest.raises(pca.exceptions.InvalidArgsException) as excinfo:
-        new_root_with_revocation(pca, crl_config(unique_bucket("dots"), CustomPath=custom_path))
+def test_a_dot_segment_custom_path_is_refused_at_create(tenant_a: Any, custom_path: str) -> None:
+    before = {ca["Arn"] for ca in tenant_a.list_certificate_authorities()["CertificateAuthorities"]}
+    with pytest.raises(tenant_a.exceptions.InvalidArgsException) as excinfo:
+        new_root_with_revocation(
+            tenant_a, crl_config(unique_bucket("dots"), CustomPath=custom_path)
+        )
     assert "CustomPath" in str(excinfo.value)
-    after = {ca["Arn"] for ca in pca.list_certificate_authorities()["CertificateAuthorities"]}
+    after = {ca["Arn"] for ca in tenant_a.list_certificate_authorities()["CertificateAuthorities"]}
     assert after == before
 
 
-def test_a_dot_segment_custom_path_is_refused_at_update_and_issuance_goes_on(pca: Any) -> None:
-    ca = new_root_with_revocation(pca, crl_config(unique_bucket("dots-update")))
-    before = pca.describe_certificate_authority(CertificateAuthorityArn=ca)
+def test_a_dot_segment_custom_path_is_refused_at_update_and_issuance_goes_on(tenant_a: Any) -> None:
+    ca = new_root_with_revocation(tenant_a, crl_config(unique_bucket("dots-update")))
+    before = tenant_a.describe_certificate_authority(CertificateAuthorityArn=ca)
     for custom_path in BAD_PATHS:
         bucket = before["CertificateAuthority"]["RevocationConfiguration"]["CrlConfiguration"][
             "S3BucketName"
         ]
-        with pytest.raises(pca.exceptions.InvalidArgsException):
-            pca.update_certificate_authority(
+        with pytest.raises(tenant_a.exceptions.InvalidArgsException):
+            tenant_a.update_certificate_authority(
                 CertificateAuthorityArn=ca,
                 RevocationConfiguration=crl_config(bucket, CustomPath=custom_path),
             )
-    after = pca.describe_certificate_authority(CertificateAuthorityArn=ca)
+    after = tenant_a.describe_certificate_authority(CertificateAuthorityArn=ca)
     assert after["CertificateAuthority"] == before["CertificateAuthority"]
-    issue(pca, ca)
+    issue(tenant_a, ca)
 
 
 # --- 3. buckets belong to the account that first used them --------------------------------------
@@ -281,18 +289,18 @@ BAD_BUCKETS = [
 
 
 @pytest.mark.parametrize("bucket", BAD_BUCKETS)
-def test_bucket_names_follow_the_s3_naming_rules(pca: Any, bucket: str) -> None:
-    with pytest.raises((pca.exceptions.InvalidArgsException, ClientError)) as excinfo:
-        new_root_with_revocation(pca, crl_config(bucket))
+def test_bucket_names_follow_the_s3_naming_rules(tenant_a: Any, bucket: str) -> None:
+    with pytest.raises((tenant_a.exceptions.InvalidArgsException, ClientError)) as excinfo:
+        new_root_with_revocation(tenant_a, crl_config(bucket))
     assert error_of(excinfo)[0] in ("InvalidArgsException", "ValidationException")
 
 
-def test_another_account_cannot_name_a_bucket_in_use(pca: Any, tenant_b: Any) -> None:
+def test_another_account_cannot_name_a_bucket_in_use(tenant_a: Any, tenant_b: Any) -> None:
     """The audit's attack: B names A's bucket with a CustomPath that turns A's CRL file into a
     folder, and A's CRL publication fails for ever."""
     bucket = unique_bucket("owned")
-    ca_a = new_root_with_revocation(pca, crl_config(bucket))
-    certificate, _ = issue(pca, ca_a)
+    ca_a = new_root_with_revocation(tenant_a, crl_config(bucket))
+    certificate, _ = issue(tenant_a, ca_a)
     url = cdp_url(certificate)
     wait_for_crl(url, lambda crl: True)
 
@@ -311,7 +319,7 @@ def test_another_account_cannot_name_a_bucket_in_use(pca: Any, tenant_b: Any) ->
     }
 
     # A's CRL keeps being published.
-    revoke(pca, ca_a, certificate)
+    revoke(tenant_a, ca_a, certificate)
     wait_for_crl(
         url,
         lambda crl: (
@@ -319,13 +327,13 @@ def test_another_account_cannot_name_a_bucket_in_use(pca: Any, tenant_b: Any) ->
         ),
     )
     # ...and A may go on naming its own bucket, for another CA too.
-    new_root_with_revocation(pca, crl_config(bucket, CustomPath="second"))
+    new_root_with_revocation(tenant_a, crl_config(bucket, CustomPath="second"))
 
 
-def test_pica_serves_only_the_crl_a_ca_publishes(server: LiveServer, pca: Any) -> None:
+def test_pica_serves_only_the_crl_a_ca_publishes(server: LiveServer, tenant_a: Any) -> None:
     bucket = unique_bucket("served")
-    ca = new_root_with_revocation(pca, crl_config(bucket))
-    certificate, _ = issue(pca, ca)
+    ca = new_root_with_revocation(tenant_a, crl_config(bucket))
+    certificate, _ = issue(tenant_a, ca)
     url = cdp_url(certificate)
     wait_for_crl(url, lambda crl: True)
     ca_id = ca.rsplit("/", 1)[1]
