@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN  := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck check bench bench-profile clean
+.PHONY: run test lint typecheck check bench bench-profile clean fuzz
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
@@ -43,4 +43,9 @@ bench-profile: $(STAMP_TEST)
 	$(BIN)/python -m bench issuance --profile $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+
+# A long property-based fuzz run against a live server (see tests/fuzz/run.py):
+# make fuzz FUZZ_ARGS="--requests 100000 --processes 4"
+fuzz: $(STAMP_TEST)
+	$(BIN)/python -m tests.fuzz $(FUZZ_ARGS)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -43,6 +44,7 @@ from pica.wire.awsjson.sigv4 import SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidator
 from pica.wire.crl_http import CrlEndpoint
 from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
+from pica.wire.request_target import RequestTargetLimit
 
 log = logging.getLogger("pica")
 
@@ -217,7 +219,7 @@ def create_app(runtime: Runtime) -> Starlette:
     endpoint = AwsJsonEndpoint(
         services,
         RequestValidator(load_service_model()),
-        SigV4Verifier(services.accounts.secret_for),
+        SigV4Verifier(services.accounts.secret_for, region=runtime.settings.region),
         max_body=runtime.settings.max_body_bytes,
     )
     ocsp = make_ocsp_endpoints(runtime.ocsp)
@@ -292,7 +294,8 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/{path:path}", post_other, methods=["POST"]),
         Route("/{path:path}", other, methods=["PUT", "DELETE", "HEAD", "PATCH"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # The request target's length is checked before any route parses it.
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestTargetLimit)])
 
 
 def app_from_environment() -> Starlette:

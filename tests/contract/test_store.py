@@ -17,11 +17,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from sqlalchemy import MetaData, Table, create_engine
 from sqlalchemy.exc import StatementError
 
-from pica.adapters.storage.sql_store import DatabaseUnavailable, SqlStore
+from pica.adapters.storage.sql_store import MIGRATIONS, DatabaseUnavailable, SqlStore, _ca_values
 from pica.adapters.storage.tables import metadata
 from pica.authority.model import (
     AccessDescription,
@@ -667,7 +670,7 @@ def test_migrate_twice_is_a_no_op_and_matches_the_tables(database_url: str) -> N
         with store.engine.connect() as connection:
             revision = MigrationContext.configure(connection).get_current_revision()
             differences = compare_metadata(MigrationContext.configure(connection), metadata)
-        assert revision == "0002"
+        assert revision == "0003"
         assert differences == []
         with store.transaction() as tx:
             assert tx.get_ca(CA_ARN) == make_ca()
@@ -810,6 +813,124 @@ def test_find_cas_by_key_hash_and_by_id(store: SqlStore) -> None:
         found = tx.find_ca_by_id(ca.ca_id)
         assert found is not None and found.public_key_sha1 == b"\x01" * 20
         assert tx.find_ca_by_id("00000000-0000-0000-0000-000000000000") is None
+
+
+@pytest.mark.parametrize(
+    "pattern", ["%", "_", "%-%", "1111111_-2222-3333-4444-555555555555", "%555", "\\%"]
+)
+def test_find_ca_by_id_matches_the_id_exactly_never_as_a_pattern(
+    store: SqlStore, pattern: str
+) -> None:
+    """The id comes from a CRL URL: once fed into LIKE, `%` matched every CA (a full scan)."""
+    seed_ca(store)
+    with store.transaction(read_only=True) as tx:
+        assert tx.find_ca_by_id(pattern) is None
+        assert tx.find_ca_by_id(CA_ARN.rsplit("/", 1)[1]) is not None
+
+
+def test_find_ca_by_id_uses_an_index(store: SqlStore) -> None:
+    if store.dialect != "sqlite":
+        pytest.skip("the plan of a near-empty PostgreSQL table is a sequential scan anyway")
+    seed_ca(store)
+    with store.engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT arn FROM certificate_authorities WHERE ca_id = ?",
+            ("11111111-2222-3333-4444-555555555555",),
+        ).all()
+    assert any("ix_certificate_authorities_ca_id" in str(row) for row in plan), plan
+
+
+# --- CRL buckets --------------------------------------------------------------------------------
+
+
+def test_the_first_account_to_claim_a_bucket_owns_it(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        assert tx.get_bucket_owner("crls") is None
+        assert tx.claim_bucket("crls", ACCOUNT, T0) == ACCOUNT
+    with store.transaction() as tx:
+        assert tx.claim_bucket("crls", OTHER_ACCOUNT, T0) == ACCOUNT
+        assert tx.claim_bucket("crls", ACCOUNT, T0) == ACCOUNT
+        assert tx.claim_bucket("other-crls", OTHER_ACCOUNT, T0) == OTHER_ACCOUNT
+    with store.transaction(read_only=True) as tx:
+        assert tx.get_bucket_owner("crls") == ACCOUNT
+        assert tx.get_bucket_owner("other-crls") == OTHER_ACCOUNT
+        assert tx.get_bucket_owner("CRLS") is None
+
+
+def test_a_claim_rolled_back_leaves_the_bucket_free(store: SqlStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.claim_bucket("crls", OTHER_ACCOUNT, T0)
+        raise RuntimeError("the request failed after the claim")
+    with store.transaction() as tx:
+        assert tx.claim_bucket("crls", ACCOUNT, T0) == ACCOUNT
+
+
+def test_concurrent_claims_have_one_winner(database_url: str) -> None:
+    store = SqlStore(database_url)
+    store.migrate()
+    winners: list[str] = []
+    accounts = [f"{n:012d}" for n in range(6)]
+
+    def claim(account: str) -> None:
+        with store.transaction() as tx:
+            winners.append(tx.claim_bucket("contested", account, T0))
+
+    try:
+        threads = [threading.Thread(target=claim, args=(a,)) for a in accounts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        store.dispose()
+    assert len(winners) == len(accounts)
+    assert len(set(winners)) == 1 and winners[0] in accounts
+
+
+def test_migration_0003_gives_buckets_to_their_first_users_and_ids_to_cas(
+    database_url: str,
+) -> None:
+    """CAs stored before 0003 get their id, and each bucket the account whose CA (oldest
+    first) named it with CRLs enabled; a bucket two accounts already share goes to the first."""
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+    shared = crl_on("shared-crls")
+    old_cas = [
+        make_ca(ca_arn(OTHER_ACCOUNT, "b"), OTHER_ACCOUNT, revocation_configuration=shared),
+        make_ca(
+            ca_arn(ACCOUNT, "a"), created_at=T0 - timedelta(days=1), revocation_configuration=shared
+        ),
+        make_ca(ca_arn(OTHER_ACCOUNT, "c"), OTHER_ACCOUNT, revocation_configuration=crl_on("mine")),
+        make_ca(ca_arn(ACCOUNT, "d"), revocation_configuration=RevocationConfiguration()),
+    ]
+    with engine.begin() as connection:
+        table = Table("certificate_authorities", MetaData(), autoload_with=connection)
+        for ca in old_cas:
+            values = _ca_values(ca)
+            del values["ca_id"]
+            connection.execute(table.insert().values(values))
+    engine.dispose()
+
+    store = SqlStore(database_url)
+    try:
+        store.migrate()
+        with store.transaction(read_only=True) as tx:
+            assert tx.get_bucket_owner("shared-crls") == ACCOUNT
+            assert tx.get_bucket_owner("mine") == OTHER_ACCOUNT
+            assert tx.find_ca_by_id("c") == old_cas[2]
+            assert tx.find_ca_by_id("d") == old_cas[3]
+    finally:
+        store.dispose()
+
+
+def crl_on(bucket: str) -> RevocationConfiguration:
+    return RevocationConfiguration(
+        crl=CrlConfiguration(enabled=True, s3_bucket_name=bucket, expiration_in_days=7)
+    )
 
 
 def test_crl_state_dirty_claim_lease_and_publication(store: SqlStore) -> None:

@@ -114,19 +114,40 @@ class LiveServer:
         parser.read(self.data_dir / "credentials")
         return parser["pica"]["aws_access_key_id"], parser["pica"]["aws_secret_access_key"]
 
-    def client(self, access_key: str | None = None, secret_key: str | None = None) -> Any:
+    def client(
+        self,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        *,
+        region: str = "us-east-1",
+    ) -> Any:
         """A boto3 acm-pca client whose every GetCertificate chain is checked by three
         validators (`tests.support.validators`)."""
         default_key, default_secret = self.credentials()
         client = boto3.session.Session().client(
             "acm-pca",
             endpoint_url=self.endpoint,
-            region_name="us-east-1",
+            region_name=region,
             aws_access_key_id=access_key or default_key,
             aws_secret_access_key=secret_key or default_secret,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
         return watch_client(client, strict=self.strict_chains)
+
+    def new_account(self) -> tuple[str, str, str]:
+        """A fresh account and an access key for it: (account id, key id, secret)."""
+        created = self.pica("accounts", "create", "--json")
+        assert created.returncode == 0, created.stderr
+        account_id: str = json.loads(created.stdout)["AccountId"]
+        key = self.pica("keys", "create", "--account", account_id, "--json")
+        assert key.returncode == 0, key.stderr
+        credentials = json.loads(key.stdout)
+        return account_id, credentials["AccessKeyId"], credentials["SecretAccessKey"]
+
+    def new_account_client(self) -> Any:
+        """A boto3 client signed by a fresh account: another tenant of the same pica."""
+        _, key, secret = self.new_account()
+        return self.client(key, secret)
 
     def cli_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

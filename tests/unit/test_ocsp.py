@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import hypothesis
 import pytest
 from asn1crypto import algos as asn1_algos
 from asn1crypto import csr as asn1_csr
@@ -26,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pica import settings
 from pica.adapters.keystore.kek_file import FileKeyStore
@@ -616,7 +620,8 @@ def test_request_from_path_finds_base64_containing_slashes(world: World) -> None
 
 
 @pytest.mark.parametrize(
-    "path", ["", "ocsp", "ocsp/", "favicon.ico", "ocsp/bm90IGRlcg==", "ocsp/MAA", "crl/x.crl"]
+    "path",
+    ["", "ocsp", "ocsp/", "favicon.ico", "ocsp/bm90IGRlcg==", "ocsp/MAA", "crl/x.crl", "MA/\x80"],
 )
 def test_request_from_path_rejects_what_is_not_a_der_request(path: str) -> None:
     assert request_from_path(path) is None
@@ -625,3 +630,37 @@ def test_request_from_path_rejects_what_is_not_a_der_request(path: str) -> None:
 def test_unsuccessful_answers_are_not_cacheable(world: World) -> None:
     answer = world.responder().answer(b"junk")
     assert not answer.cacheable and answer.next_update is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/" * 20_000,
+        "MA/" * 20_000,
+        "ocsp/" + "MIIB/" * 20_000,
+        "/".join("MAA" + "A" * i for i in range(300)),
+    ],
+    ids=["slashes", "tiny-sequences", "long-form-headers", "growing-segments"],
+)
+def test_request_from_path_is_linear_in_the_path(path: str) -> None:
+    """The parser once tried every trailing run of segments as base64: quadratic, and 9 s on
+    the event loop for a 50,000-slash GET."""
+    started = time.perf_counter()
+    assert request_from_path(path) is None
+    assert time.perf_counter() - started < 1.0  # the old parser: 4 to 10 s
+
+
+def test_request_from_path_finds_the_request_after_a_long_prefix(world: World) -> None:
+    der = ocsp_request([cert_id(world.ca().certificate, 7)])
+    encoded = base64.b64encode(der).decode()
+    assert request_from_path("x/" * 20_000 + encoded) == der
+    # A request is found whatever a crafted prefix claims about its own length.
+    assert request_from_path("MIIB/" * 1_000 + encoded) == der
+
+
+@given(path=st.text(alphabet="MIAB/+= ab\x80é", max_size=300))
+@hypothesis.settings(max_examples=300, deadline=None, database=None)
+def test_request_from_path_returns_a_whole_der_sequence_or_none(path: str) -> None:
+    der = request_from_path(path)
+    if der is not None:
+        assert der[0] == 0x30 and base64.b64encode(der).decode() in path.replace(" ", "+")

@@ -21,6 +21,8 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pica.wire.awsjson.sigv4 import (
     SIGNATURE_MISMATCH_MESSAGE,
@@ -28,6 +30,7 @@ from pica.wire.awsjson.sigv4 import (
     SigV4Verifier,
     VerifiedCaller,
 )
+from tests.fuzz.strategies import HEADER_TEXT, SIGV4_HEADERS, authorization_values
 
 ACCESS_KEY = "AKIDPICAEXAMPLE00001"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -98,10 +101,13 @@ def sign(
     return signed
 
 
-def verifier_at(
-    moment: dt.datetime, max_skew: dt.timedelta = dt.timedelta(minutes=15)
-) -> SigV4Verifier:
-    return SigV4Verifier(KEYS.get, now=lambda: moment, max_skew=max_skew)
+REGION = "us-east-1"
+
+
+def verifier_at(moment: dt.datetime, max_skew: dt.timedelta | None = None) -> SigV4Verifier:
+    if max_skew is None:
+        return SigV4Verifier(KEYS.get, region=REGION, now=lambda: moment)
+    return SigV4Verifier(KEYS.get, region=REGION, now=lambda: moment, max_skew=max_skew)
 
 
 def verify(signed: Signed, *, now: dt.datetime | None = None) -> VerifiedCaller:
@@ -126,8 +132,26 @@ def test_botocore_signed_request_verifies() -> None:
     )
 
 
-def test_any_region_in_the_scope_is_accepted_and_reported() -> None:
-    assert verify(sign(region="eu-west-3")).region == "eu-west-3"
+def test_the_configured_region_is_reported() -> None:
+    assert verify(sign(region=REGION)).region == REGION
+
+
+@pytest.mark.parametrize("region", ["eu-west-3", "US-EAST-1", "us-east-1 ", "aws-global"])
+def test_a_credential_scoped_to_another_region_is_refused(region: str) -> None:
+    """AWS refuses a signature made for another region; so does pica, for its own region."""
+    error = failure(sign(region=region))
+    assert error.code == "InvalidSignatureException"
+    assert error.message == f"Credential should be scoped to a valid region, not '{region}'."
+
+
+def test_a_verifier_for_another_region_accepts_that_region_only() -> None:
+    signed = sign(region="eu-west-3")
+    verifier = SigV4Verifier(KEYS.get, region="eu-west-3", now=lambda: signed.signed_at)
+    caller = verifier.verify(signed.method, signed.path, signed.query, signed.headers, signed.body)
+    assert caller.region == "eu-west-3"
+    with pytest.raises(AuthenticationError, match="valid region, not 'us-east-1'"):
+        us = sign()
+        verifier.verify(us.method, us.path, us.query, us.headers, us.body)
 
 
 def test_header_names_in_any_case() -> None:
@@ -223,13 +247,26 @@ def test_query_string_and_path_are_part_of_the_signature() -> None:
 
 def test_within_clock_skew() -> None:
     signed = sign()
-    verify(signed, now=signed.signed_at + dt.timedelta(minutes=14, seconds=59))
-    verify(signed, now=signed.signed_at - dt.timedelta(minutes=14, seconds=59))
+    verify(signed, now=signed.signed_at + dt.timedelta(minutes=5))
+    verify(signed, now=signed.signed_at - dt.timedelta(minutes=5))
+
+
+@pytest.mark.parametrize("offset", [dt.timedelta(minutes=5, seconds=1), dt.timedelta(minutes=6)])
+def test_the_skew_window_is_five_minutes_as_on_aws(offset: dt.timedelta) -> None:
+    signed = sign()
+    late = failure(signed, now=signed.signed_at + offset)
+    assert late.code == "InvalidSignatureException"
+    assert late.message.startswith(f"Signature expired: {signed.header('X-Amz-Date')} is now ")
+    assert late.message.endswith(" - 5 min.)")
+    early = failure(signed, now=signed.signed_at - offset)
+    assert early.message.startswith("Signature not yet current: ")
+    assert early.message.endswith(" + 5 min.)")
 
 
 def test_repeated_signed_header_values_are_combined_like_botocore() -> None:
     request = AWSRequest(method="POST", url=URL, data=BODY)
     request.headers["Content-Type"] = "application/x-amz-json-1.1"
+    request.headers["X-Amz-Target"] = "ACMPrivateCA.DescribeCertificateAuthority"
     request.headers["X-Custom"] = "one"
     request.headers["X-Custom"] = "two"  # HTTPHeaders appends
     SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "acm-pca", "us-east-1").add_auth(request)
@@ -301,33 +338,33 @@ def test_expired_signature() -> None:
         "Authorization",
         signed.header("Authorization").replace(f"/{signed.signed_at:%Y%m%d}/", "/20260101/"),
     )
-    now = dt.datetime(2026, 1, 1, 0, 15, 1, tzinfo=dt.UTC)
+    now = dt.datetime(2026, 1, 1, 0, 5, 1, tzinfo=dt.UTC)
     error = failure(signed, now=now)
     assert error.code == "InvalidSignatureException"
     assert error.message == (
         "Signature expired: 20260101T000000Z is now earlier than 20260101T000001Z "
-        "(20260101T001501Z - 15 min.)"
+        "(20260101T000501Z - 5 min.)"
     )
 
 
 def test_signature_from_the_future() -> None:
     signed = sign()
-    now = signed.signed_at - dt.timedelta(minutes=16)
+    now = signed.signed_at - dt.timedelta(minutes=6)
     error = failure(signed, now=now)
     assert error.code == "InvalidSignatureException"
     amz_date = signed.header("X-Amz-Date")
     assert error.message == (
         f"Signature not yet current: {amz_date} is still later than "
-        f"{now + dt.timedelta(minutes=15):%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} + 15 min.)"
+        f"{now + dt.timedelta(minutes=5):%Y%m%dT%H%M%SZ} ({now:%Y%m%dT%H%M%SZ} + 5 min.)"
     )
 
 
 def test_custom_skew_is_named_in_the_message() -> None:
     signed = sign()
     verifier = verifier_at(
-        signed.signed_at + dt.timedelta(minutes=6), max_skew=dt.timedelta(minutes=5)
+        signed.signed_at + dt.timedelta(minutes=3), max_skew=dt.timedelta(seconds=90)
     )
-    with pytest.raises(AuthenticationError, match=r"- 5 min\.\)$"):
+    with pytest.raises(AuthenticationError, match=r"- 90 sec\.\)$"):
         verifier.verify("POST", "/", "", signed.headers, signed.body)
 
 
@@ -443,6 +480,80 @@ def test_two_authorization_headers() -> None:
     assert failure(signed).code == "IncompleteSignatureException"
 
 
+def test_an_unsigned_target_is_refused() -> None:
+    """Left out of SignedHeaders, X-Amz-Target could be swapped for another operation."""
+    request = AWSRequest(method="POST", url=URL, data=BODY)
+    request.headers["Content-Type"] = "application/x-amz-json-1.1"
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "acm-pca", REGION).add_auth(request)
+    signed = Signed("POST", "/", "", [("Host", HOST), *request.headers.items()], BODY)
+    signed.signed_at = dt.datetime.strptime(
+        request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ"
+    ).replace(tzinfo=dt.UTC)
+    signed.headers.append(("X-Amz-Target", "ACMPrivateCA.DeleteCertificateAuthority"))
+    error = failure(signed)
+    assert error.code == "IncompleteSignatureException"
+    assert error.message == "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."
+
+
+@pytest.mark.parametrize(
+    ("date", "message"),
+    [
+        ("Fri, 31 Dec 9999 23:59:59 -1400", "Signature not yet current: Fri, 31 Dec 9999"),
+        ("Mon, 01 Jan 0001 00:00:00 +1400", "Date in Credential scope does not match"),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", "Date in Credential scope does not match"),
+        ("Fri, 31 Dec 99999999999999999999 23:59:59 GMT", "Date must be in RFC 1123 format"),
+        ("Fri, 31 Dec 2025 23:59:59 +9900", "Date must be in RFC 1123 format"),
+        ("Fri, 32 Dec 2025 23:59:59 GMT", "Date must be in RFC 1123 format"),
+    ],
+)
+def test_dates_at_the_edge_of_the_calendar_are_refused_not_crashed(date: str, message: str) -> None:
+    """The audit's `Date: Fri, 31 Dec 9999 23:59:59 -1400` overflowed into a 500."""
+    signed = sign(extra_headers={"Date": "Thu, 01 Jan 1970 00:00:00 GMT"})
+    signed.replace_header("Date", date)
+    error = failure(signed, now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    assert error.code in ("InvalidSignatureException", "IncompleteSignatureException")
+    assert message in error.message
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    mutations=st.lists(
+        st.tuples(
+            st.sampled_from(SIGV4_HEADERS),
+            st.sampled_from(["replace", "add", "remove"]),
+            st.one_of(HEADER_TEXT, authorization_values(ACCESS_KEY, REGION)),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    body=st.binary(max_size=64),
+)
+def test_any_header_values_end_in_a_caller_or_an_authentication_error(
+    mutations: list[tuple[str, str, str]], body: bytes
+) -> None:
+    """Whatever the signature headers hold, the verifier answers with an AWS error code."""
+    signed = sign()
+    for name, action, value in mutations:
+        if action == "remove":
+            signed.without_header(name)
+        elif action == "add":
+            signed.headers.append((name, value))
+        else:
+            signed.without_header(name)
+            signed.headers.append((name, value))
+    try:
+        verifier_at(signed.signed_at).verify("POST", "/", "", signed.headers, body)
+    except AuthenticationError as error:
+        assert error.status == 400
+        assert error.code in (
+            "MissingAuthenticationTokenException",
+            "IncompleteSignatureException",
+            "InvalidSignatureException",
+            "UnrecognizedClientException",
+        )
+        assert error.message
+
+
 # --- end to end: what a real boto3 client puts on the wire -------------------------------------
 
 
@@ -512,7 +623,7 @@ def test_real_boto3_requests_verify(recording_server: tuple[str, list[_Captured]
         client.close()
 
     assert len(captured) == 2
-    verifier = SigV4Verifier(KEYS.get)
+    verifier = SigV4Verifier(KEYS.get, region="ap-southeast-2")
     for request in captured:
         assert request.method == "POST"
         assert request.path == "/"
@@ -534,7 +645,7 @@ def test_real_boto3_requests_verify(recording_server: tuple[str, list[_Captured]
         )
     assert info.value.code == "InvalidSignatureException"
 
-    wrong_service = SigV4Verifier(KEYS.get, service="acm")
+    wrong_service = SigV4Verifier(KEYS.get, region="ap-southeast-2", service="acm")
     with pytest.raises(AuthenticationError) as info:
         wrong_service.verify(
             captured[0].method, captured[0].path, captured[0].query, captured[0].headers, b"{}"

@@ -200,6 +200,9 @@ class CertificateAuthorityService:
             )
         csr_extensions = _csr_extensions(config)
         revocation = revocation_settings.normalise(request.revocation_configuration)
+        if revocation.crl.enabled:
+            with self._store.transaction(read_only=True) as tx:
+                revocation_settings.check_bucket_owner(tx, revocation.crl, caller.account_id)
         revocation_settings.probe_bucket(self._objects, revocation.crl)
         tagging.check_tags(list(request.tags))
         if len({t.key for t in request.tags}) != len(request.tags):
@@ -245,6 +248,7 @@ class CertificateAuthorityService:
                     )
                 if token is not None:
                     tx.put_idempotent_result(scope, token, arn, now)
+                revocation_settings.claim_bucket(tx, revocation.crl, caller.account_id, now)
                 tx.insert_ca(ca)
                 if request.tags:
                     tx.put_tags(arn, list(request.tags))
@@ -381,6 +385,7 @@ class CertificateAuthorityService:
             # Check the CA first, then the bucket (network I/O, outside any write lock).
             with self._store.transaction(read_only=True) as tx:
                 current = load_ca(tx, caller, arn, now)
+                revocation_settings.check_bucket_owner(tx, revocation.crl, caller.account_id)
             lifecycle.require(Action.UPDATE, current.effective_status(now), arn)
             if revocation.crl != current.revocation_configuration.crl:
                 revocation_settings.probe_bucket(self._objects, revocation.crl)
@@ -391,6 +396,8 @@ class CertificateAuthorityService:
             if status is not None and status is not ca.status:
                 changes["status"] = lifecycle.transition(ca.status, status, arn)
                 changes["last_state_change_at"] = now
+            if revocation is not None:
+                revocation_settings.claim_bucket(tx, revocation.crl, caller.account_id, now)
             if revocation is not None and revocation != ca.revocation_configuration:
                 changes["revocation_configuration"] = revocation
                 if revocation.crl.enabled:

@@ -133,7 +133,14 @@ class Transaction(Protocol):
         ...
 
     def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
-        """The CA whose ARN ends in `/<ca_id>` (CRL URLs name CAs by id only)."""
+        """The one CA whose ARN ends in `/<ca_id>` (CRL URLs name CAs by id only), found by an
+        exact match on an indexed column: `ca_id` is compared, never used as a pattern."""
+        ...
+
+    # CRL buckets: the account that first named a bucket owns it
+    def get_bucket_owner(self, bucket: str) -> str | None: ...
+    def claim_bucket(self, bucket: str, account_id: str, at: datetime) -> str:
+        """Record `account_id` as the owner of `bucket` unless it has one; the owner after."""
         ...
 
     def next_issue_sequence(self, ca_arn: str) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -33,6 +33,8 @@ LEASE = timedelta(seconds=60)
 RETRY_AFTER_FAILURE = timedelta(seconds=15)
 CRL_CONTENT_TYPE = "application/pkix-crl"
 _SERIAL = re.compile(r"[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2})*|[0-9a-fA-F]+")
+# CA ids are the uuid4s pica puts in ARNs (lower-case hex).
+_CA_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def parse_serial(text: str) -> int:
@@ -117,6 +119,8 @@ class CrlPublisher:
         with self._store.transaction(read_only=True) as tx:
             ca = tx.get_ca(arn)
             state = tx.get_crl_state(arn)
+            bucket = None if ca is None else ca.revocation_configuration.crl.s3_bucket_name
+            owner = None if bucket is None else tx.get_bucket_owner(bucket)
         if ca is None or state is None:
             return
         status = ca.effective_status(now)
@@ -137,13 +141,25 @@ class CrlPublisher:
         # Keep an expired certificate on one more CRL after it expires (AWS behaviour).
         keep_after = state.this_update or this_update
         crl_number = max(state.crl_number + 1, int(now.timestamp() * 1000))
-        partitions: list[str | None] = [None]
-        if self._urls.is_partitioned(ca):
-            count = max(1, -(-state.issued_count // self._urls.partition_size))
-            partitions = [self._urls.partition_name(ca, i) for i in range(count)]
+        partitions = self._urls.partitions(ca, state.issued_count)
+        assert crl.s3_bucket_name is not None
+        if owner != ca.account_id:
+            # A bucket another account owns (shared before owners were recorded): never write
+            # there. With no owner recorded yet, this CA's account becomes the owner.
+            with self._store.transaction() as tx:
+                owner = tx.claim_bucket(crl.s3_bucket_name, ca.account_id, now)
+            if owner != ca.account_id:
+                log.warning(
+                    "not publishing the CRL of %s: bucket %s belongs to account %s",
+                    arn,
+                    crl.s3_bucket_name,
+                    owner,
+                )
+                with self._store.transaction() as tx:
+                    tx.reschedule_crl_publication(arn, None)
+                return
         ca_certificate = parse_certificate_pem(ca.certificate_pem)
         key = self._keys.get(arn, ca.sealed_key)
-        assert crl.s3_bucket_name is not None
         for partition in partitions:
             with self._store.transaction(read_only=True) as tx:
                 document = build_crl(
@@ -177,39 +193,57 @@ class CrlPublisher:
         log.info("published CRL %d of %s (%d partition(s))", crl_number, arn, len(partitions))
 
     def crl_for_path(self, path: str) -> bytes | None:
-        """The CRL object a GET of `path` names: `<key>` (CNAME style) or `<bucket>/<key>`."""
+        """The CRL a GET of `path` names: `<key>` (CNAME style) or `<bucket>/<key>`.
+
+        Only what pica publishes is served: the key a live CA writes its CRL (or a partition)
+        to, read from the bucket that CA names and its account owns. Any other object in a
+        bucket — one pica did not write, a key no CA publishes at — is not reachable here,
+        whatever pica's object store credentials could read. The CA is found by the uuid in
+        the key, checked before any lookup, so a GET costs a few indexed reads at most.
+        """
         path = path.lstrip("/")
         if not path.endswith(".crl"):
             return None
-        found = self._by_cname_path(path)
+        found = self._published(None, path)
         if found is not None:
             return found
         bucket, _, key = path.partition("/")
-        if not key:
-            return None
-        try:
-            return self._objects.get_object(bucket, key)
-        except PicaError:
-            return None
+        return self._published(bucket, key) if key else None
 
-    def _by_cname_path(self, key: str) -> bytes | None:
+    def _published(self, bucket: str | None, key: str) -> bytes | None:
+        """The CRL at `key` if a CA publishes it there (in `bucket`, when one is named)."""
         segments = key[: -len(".crl")].split("/")
-        candidates = [segments[-1]] + ([segments[-2]] if len(segments) >= 2 else [])
+        candidates = [s for s in segments[-2:] if _CA_ID.fullmatch(s)]
+        now = self._clock.now()
         for ca_id in candidates:
             with self._store.transaction(read_only=True) as tx:
                 ca = tx.find_ca_by_id(ca_id)
-            if ca is None or not _publishes(ca, key, self._urls):
-                continue
-            bucket = ca.revocation_configuration.crl.s3_bucket_name
-            if bucket is None:
-                continue
+                if ca is None or not _is_live(ca, now):
+                    continue
+                crl = ca.revocation_configuration.crl
+                if not crl.enabled or crl.s3_bucket_name is None:
+                    continue
+                if bucket is not None and bucket != crl.s3_bucket_name:
+                    continue
+                state = tx.get_crl_state(ca.arn)
+                issued = 0 if state is None else state.issued_count
+                if key not in (
+                    self._urls.crl_key(ca, p) for p in self._urls.partitions(ca, issued)
+                ):
+                    continue
+                if tx.get_bucket_owner(crl.s3_bucket_name) != ca.account_id:
+                    continue
             try:
-                return self._objects.get_object(bucket, key)
+                return self._objects.get_object(crl.s3_bucket_name, key)
             except PicaError:
                 return None
         return None
 
 
-def _publishes(ca: CertificateAuthority, key: str, urls: RevocationUrls) -> bool:
-    prefix = urls.crl_prefix(ca)
-    return key == urls.crl_key(ca) or key.startswith(f"{prefix}/{ca.ca_id}/")
+def _is_live(ca: CertificateAuthority, now: datetime) -> bool:
+    """Not purged, nor waiting to be: a DELETED CA keeps its CRL until the restore window ends."""
+    return not (
+        ca.status is CaStatus.DELETED
+        and ca.restorable_until is not None
+        and ca.restorable_until <= now
+    )

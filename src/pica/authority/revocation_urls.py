@@ -57,6 +57,14 @@ class RevocationUrls:
     def is_partitioned(self, ca: CertificateAuthority) -> bool:
         return ca.revocation_configuration.crl.crl_type is CrlType.PARTITIONED
 
+    def partitions(self, ca: CertificateAuthority, issued_count: int) -> list[str | None]:
+        """The CRLs a CA publishes after `issued_count` certificates: None for the one complete
+        CRL, else one partition name per block of `partition_size` certificates."""
+        if not self.is_partitioned(ca):
+            return [None]
+        count = max(1, -(-issued_count // self.partition_size))
+        return [self.partition_name(ca, i) for i in range(count)]
+
     def extensions(
         self, ca: CertificateAuthority, partition: str | None
     ) -> tuple[x509.Extension[x509.ExtensionType], ...]:

@@ -1,8 +1,9 @@
 """Serving published CRLs over HTTP at the URLs pica writes into certificates.
 
 `GET /<bucket>/<key>` is the path-style URL of the local object store; `GET /<key>` is what a
-CustomCname pointing at pica resolves to. Only `.crl` objects are served: the same buckets may
-later hold audit reports, which are not public.
+CustomCname pointing at pica resolves to. Only the CRLs pica publishes are served (see
+`CrlPublisher.crl_for_path`): the same buckets may hold audit reports and, with an S3 store,
+anything else pica's credentials can read, none of which is public.
 """
 
 from __future__ import annotations

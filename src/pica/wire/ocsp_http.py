@@ -3,8 +3,9 @@
 POST carries the DER request as the body with `Content-Type: application/ocsp-request`. GET
 appends the URL-encoded base64 of the request to the responder URL; the responder URL may have
 any path, and base64 itself contains `/`, so the request is the shortest trailing run of path
-segments that decodes to one whole DER SEQUENCE. GET responses carry RFC 5019 caching headers
-so an HTTP cache can serve them until nextUpdate; POST responses are not cacheable by HTTP.
+segments that decodes to one whole DER SEQUENCE (found in time linear in the path). GET
+responses carry RFC 5019 caching headers so an HTTP cache can serve them until nextUpdate; POST
+responses are not cacheable by HTTP.
 """
 
 from __future__ import annotations
@@ -50,19 +51,46 @@ def request_from_path(path: str, max_bytes: int = MAX_REQUEST_BYTES) -> bytes | 
 
     `path` is percent-decoded already. A `+` that arrived unencoded may have become a space
     on the way (form-style encoding), so spaces are read as `+`.
+
+    Linear in the path: a DER SEQUENCE announces its own length in its first bytes, so each
+    segment boundary is tested by decoding 8 characters (the tag and up to four length bytes)
+    and comparing the announced length with what is left of the path; only a boundary that
+    passes is decoded in full. Boundaries further back than the largest request are never
+    looked at.
     """
-    segments = path.split("/")
-    for start in range(len(segments) - 1, -1, -1):
-        candidate = "/".join(segments[start:]).replace(" ", "+")
-        if not candidate or len(candidate) > (max_bytes * 4) // 3 + 4:
-            continue
-        try:
-            der = binascii.a2b_base64(candidate, strict_mode=True)
-        except binascii.Error:
-            continue
-        if _der_sequence_length(der) == len(der):
-            return der
-    return None
+    longest = 4 * -(-max_bytes // 3)
+    end = len(path)
+    while True:
+        slash = path.rfind("/", 0, end)
+        begin = slash + 1  # 0 once no slash is left: the whole path
+        if len(path) - begin > longest:
+            return None
+        if _announces_its_length(path[begin : begin + 8], len(path) - begin):
+            try:
+                der = binascii.a2b_base64(path[begin:].replace(" ", "+"), strict_mode=True)
+            except ValueError:  # binascii.Error, or a non-ASCII character
+                der = b""
+            if der and _der_sequence_length(der) == len(der):
+                return der
+        if slash < 0:
+            return None
+        end = slash
+
+
+def _announces_its_length(head: str, length: int) -> bool:
+    """Whether a candidate of `length` characters starting with `head` (its first 8) holds as
+    much base64 as the DER SEQUENCE header encoded in `head` announces."""
+    head = head.replace(" ", "+")
+    if len(head) < 4 or head[0] != "M":  # "M": the first 6 bits of 0x30, a SEQUENCE
+        return False
+    try:
+        header = binascii.a2b_base64(head[: len(head) // 4 * 4], strict_mode=True)
+    except ValueError:  # binascii.Error, or a non-ASCII character
+        return False
+    # A short candidate has fewer than six header bytes; padding keeps the parse total, and a
+    # wrong guess is caught by the full decode.
+    total = _der_sequence_length(header + b"\0" * 6)
+    return total is not None and length == 4 * -(-total // 3)
 
 
 def _http_date(moment: datetime) -> str:

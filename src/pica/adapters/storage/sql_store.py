@@ -58,6 +58,7 @@ from pica.adapters.storage import documents, tables
 from pica.adapters.storage.tables import (
     access_keys,
     accounts,
+    bucket_owners,
     certificate_authorities,
     certificates,
     crl_state,
@@ -593,9 +594,25 @@ class SqlTransaction:
 
     def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
         table = certificate_authorities
-        # CA ids are UUIDs: the LIKE pattern cannot contain wildcards of its own.
-        rows = self._all(select(table).where(table.c.arn.like(f"%:certificate-authority/{ca_id}")))
+        # Ids are uuid4s; should two ARNs ever share one, the URL names neither.
+        rows = self._all(select(table).where(table.c.ca_id == ca_id).limit(2))
         return _ca(rows[0]) if len(rows) == 1 else None
+
+    # --- CRL buckets ----------------------------------------------------------------------------
+
+    def get_bucket_owner(self, bucket: str) -> str | None:
+        query = select(bucket_owners.c.account_id).where(bucket_owners.c.bucket == bucket)
+        owner: str | None = self._connection.execute(query).scalar_one_or_none()
+        return owner
+
+    def claim_bucket(self, bucket: str, account_id: str, at: datetime) -> str:
+        self._writable()
+        self._insert_or_ignore(
+            bucket_owners, {"bucket": bucket, "account_id": account_id, "claimed_at": at}
+        )
+        owner = self.get_bucket_owner(bucket)
+        assert owner is not None
+        return owner
 
     def next_issue_sequence(self, ca_arn: str) -> int:
         self._writable()
@@ -774,6 +791,7 @@ def _ca_values(ca: CertificateAuthority) -> dict[str, object]:
         "public_key_sha1": None if ca.public_key_sha1 is None else ca.public_key_sha1.hex(),
         "public_key_sha256": None if ca.public_key_sha256 is None else ca.public_key_sha256.hex(),
         "version": ca.version,
+        "ca_id": ca.ca_id,
     }
 
 

@@ -110,11 +110,15 @@ certificate_authorities = Table(
     Column("restorable_until", UtcDateTime, nullable=True),
     Column("status_before_deletion", String, nullable=True),
     Column("version", Integer, nullable=False),
+    # The uuid at the end of the ARN (revision 0003): CRL URLs name CAs by it alone.
+    Column("ca_id", String, nullable=False),
     # Hex hashes of the public key bit string (revision 0002): OCSP names issuers by them.
     Column("public_key_sha1", String, nullable=True, index=True),
     Column("public_key_sha256", String, nullable=True, index=True),
     # ListCertificateAuthorities: one account's CAs in ARN order.
     Index(None, "account_id", "arn"),
+    # Serving a CRL: the CA its URL names (revision 0003).
+    Index(None, "ca_id"),
     # The purge sweep: DELETED CAs whose restore window has closed.
     Index(None, "status", "restorable_until"),
 )
@@ -150,6 +154,16 @@ crl_state = Table(
     Column("next_refresh_at", UtcDateTime, nullable=True),
     Column("lease_until", UtcDateTime, nullable=True),
     Column("issued_count", BigInteger, nullable=False),
+)
+
+# CRL buckets and the account that first named one (revision 0003): no other account's CA may
+# publish there.
+bucket_owners = Table(
+    "bucket_owners",
+    metadata,
+    Column("bucket", String, primary_key=True),
+    Column("account_id", String, nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
 )
 
 idempotency_tokens = Table(

@@ -29,6 +29,35 @@ log = logging.getLogger("pica.api")
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a 2 MiB chain in base64 plus JSON fits
+# The deepest request the acm-pca model allows nests about ten values (IssueCertificate >
+# ApiPassthrough > Extensions > SubjectAlternativeNames > [] > DirectoryName > CustomAttributes
+# > [] > {}); a body nested deeper carries members no operation reads.
+MAX_JSON_DEPTH = 32
+
+
+class TooDeep(ValueError):
+    """A JSON body nested deeper than MAX_JSON_DEPTH."""
+
+    def __init__(self, limit: int = MAX_JSON_DEPTH) -> None:
+        super().__init__(f"nested more than {limit} levels deep")
+
+
+def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise TooDeep when `value` nests containers more than `limit` deep.
+
+    Iterative on purpose: every later step (validation, null removal, the handlers) may then
+    recurse freely, and an unknown member nested thousands deep — which validation ignores,
+    as AWS ignores unknown members — cannot exhaust the stack.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        if depth > limit:
+            raise TooDeep(limit)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
 
 
 def without_nulls(value: Any) -> Any:
@@ -119,14 +148,18 @@ class AwsJsonEndpoint:
 
         try:
             params = json.loads(body.decode("utf-8")) if body.strip() else {}
-        except (ValueError, RecursionError) as exc:
-            # JSONDecodeError and UnicodeDecodeError are ValueErrors, and so is an integer
-            # literal beyond Python's digit limit; absurd nesting hits the recursion limit.
+            check_depth(params)
+        except RecursionError:
+            # Absurd nesting trips the C parser's own recursion guard, so the parse is bounded.
             return error_response(
-                400,
-                "SerializationException",
-                f"The request body is not valid JSON: {exc}",
-                request_id,
+                400, "SerializationException", f"The request body is {TooDeep()}", request_id
+            )
+        except ValueError as exc:
+            # TooDeep; JSONDecodeError and UnicodeDecodeError, and an integer literal beyond
+            # Python's digit limit.
+            message = str(exc) if isinstance(exc, TooDeep) else f"not valid JSON: {exc}"
+            return error_response(
+                400, "SerializationException", f"The request body is {message}", request_id
             )
         try:
             self._validator.validate(operation, params)

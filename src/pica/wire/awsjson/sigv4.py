@@ -10,7 +10,8 @@ headers. The verifier instead feeds the request's own timestamp into ``request.c
 calls the building blocks ``canonical_request`` / ``string_to_sign`` / ``signature`` directly.
 
 Failures raise AuthenticationError carrying the error code and message AWS answers with, so the
-HTTP layer only has to put them on the wire.
+HTTP layer only has to put them on the wire. Whatever the headers hold, ``verify`` either returns
+the caller or raises AuthenticationError: a malformed request is the caller's error, never pica's.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -46,6 +47,14 @@ SIGNATURE_MISMATCH_MESSAGE: Final = (
 _AMZ_DATE = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _SCOPE_DATE = re.compile(r"[0-9]{8}")
 _REQUIRED_PARAMETERS: Final = ("Credential", "Signature", "SignedHeaders")
+# Headers a request must sign, with the spelling AWS uses in its error message. The target picks
+# the operation: left unsigned, anyone who sees a request could replay it as another operation.
+_REQUIRED_SIGNED_HEADERS: Final = (
+    ("host", "'Host' or ':authority'"),
+    ("x-amz-target", "'X-Amz-Target'"),
+)
+# AWS's window: a request signed more than this far from the server's clock is refused.
+DEFAULT_MAX_SKEW: Final = dt.timedelta(minutes=5)
 # Any well-formed host works: the Host the client sent is passed as a header, and the URL
 # only carries the path and query into botocore's canonicalisation. "http" (not "https") makes
 # botocore always hash the payload, which is what its clients do for this service.
@@ -98,7 +107,12 @@ def _utc_now() -> dt.datetime:
 
 
 def _format_amz_date(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime(AMZ_DATE_FORMAT)
+    """``YYYYMMDDTHHMMSSZ`` in UTC; the year is always four digits (strftime's ``%Y`` is not)."""
+    utc = moment.astimezone(dt.UTC)
+    return (
+        f"{utc.year:04d}{utc.month:02d}{utc.day:02d}"
+        f"T{utc.hour:02d}{utc.minute:02d}{utc.second:02d}Z"
+    )
 
 
 def _describe_skew(skew: dt.timedelta) -> str:
@@ -118,20 +132,22 @@ class SigV4Verifier:
     """Verifies SigV4-signed API requests against the access keys pica knows.
 
     ``lookup(access_key_id)`` returns ``(secret_access_key, account_id)`` or None for an
-    unknown key. Any region in the credential scope is accepted (the client's configured region
-    only changes the signing key, which is derived from the scope), but the service must be
-    ``service``. ``now`` must return a timezone-aware datetime (tests inject a frozen clock).
+    unknown key. The credential scope must name ``region`` (pica's configured region) and
+    ``service``, as AWS requires: a signature made for another region is refused rather than
+    silently accepted. ``now`` must return a timezone-aware datetime (tests inject a frozen clock).
     """
 
     def __init__(
         self,
         lookup: Callable[[str], tuple[str, str] | None],
         *,
+        region: str,
         service: str = "acm-pca",
-        max_skew: dt.timedelta = dt.timedelta(minutes=15),
+        max_skew: dt.timedelta = DEFAULT_MAX_SKEW,
         now: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         self._lookup = lookup
+        self._region = region
         self._service = service
         self._max_skew = max_skew
         self._now = now
@@ -260,12 +276,13 @@ class SigV4Verifier:
             )
         if service != self._service:
             raise _invalid(f"Credential should be scoped to correct service: '{self._service}'.")
+        if region != self._region:
+            raise _invalid(f"Credential should be scoped to a valid region, not '{region}'.")
 
         signed_headers = tuple(parameters["SignedHeaders"].split(";"))
-        if "host" not in signed_headers:
-            raise _incomplete(
-                "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."
-            )
+        for header, spelling in _REQUIRED_SIGNED_HEADERS:
+            if header not in signed_headers:
+                raise _incomplete(f"{spelling} must be a 'SignedHeader' in the AWS Authorization.")
         return _Authorization(
             access_key_id=access_key_id,
             scope_date=scope_date,
@@ -289,13 +306,19 @@ class SigV4Verifier:
         if http_dates:
             try:
                 moment = parsedate_to_datetime(http_dates[0])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
+                # Overflow: a year too large for datetime ("Fri, 31 Dec 99999999999 ...").
                 raise _incomplete(
                     f"Date must be in RFC 1123 format. Got '{http_dates[0]}'."
                 ) from None
             if moment.tzinfo is None:  # "-0000" means UTC with no further claim
                 moment = moment.replace(tzinfo=dt.UTC)
-            return _format_amz_date(moment)
+            try:
+                return _format_amz_date(moment)
+            except (OverflowError, ValueError):
+                # Year 9999 west of UTC, or year 1 east of it: a valid date whose UTC time is
+                # outside what datetime holds, and so outside any clock-skew window.
+                self._raise_skew(http_dates[0].strip(), later=moment.year > 1)
         raise _incomplete(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
         )
@@ -311,19 +334,25 @@ class SigV4Verifier:
     def _check_clock_skew(self, amz_date: str) -> None:
         signed_at = dt.datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=dt.UTC)
         now = self._now()
-        earliest = now - self._max_skew
-        latest = now + self._max_skew
+        if signed_at < now - self._max_skew:
+            self._raise_skew(amz_date, later=False)
+        if signed_at > now + self._max_skew:
+            self._raise_skew(amz_date, later=True)
+
+    def _raise_skew(self, signed_at: str, *, later: bool) -> NoReturn:
+        """AWS's messages for a signing time outside the window, e.g. ``Signature expired:
+        20240101T000000Z is now earlier than 20240101T000500Z (20240101T001000Z - 5 min.)``."""
+        now = self._now()
         skew = _describe_skew(self._max_skew)
-        if signed_at < earliest:
+        if later:
             raise _invalid(
-                f"Signature expired: {amz_date} is now earlier than {_format_amz_date(earliest)} "
-                f"({_format_amz_date(now)} - {skew})"
+                f"Signature not yet current: {signed_at} is still later than "
+                f"{_format_amz_date(now + self._max_skew)} ({_format_amz_date(now)} + {skew})"
             )
-        if signed_at > latest:
-            raise _invalid(
-                f"Signature not yet current: {amz_date} is still later than "
-                f"{_format_amz_date(latest)} ({_format_amz_date(now)} + {skew})"
-            )
+        raise _invalid(
+            f"Signature expired: {signed_at} is now earlier than "
+            f"{_format_amz_date(now - self._max_skew)} ({_format_amz_date(now)} - {skew})"
+        )
 
     def _signature(
         self,
