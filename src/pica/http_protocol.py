@@ -11,6 +11,11 @@
   response body (a second small write after the head) waits for the client's delayed ACK:
   about 40 ms per response on a kept-alive connection.
 
+- An AWS-shaped answer to a request h11 cannot parse (two Host headers, a broken request line,
+  an oversized head): `400` with `{"__type": "BadRequestException", "message": ...}` instead of
+  uvicorn's plain-text "Invalid HTTP request received.", so every client sees the error shape of
+  every other refusal.
+
 The read timeout travels in `ServerConfig`, uvicorn's Config plus one field, so it reaches
 worker processes with the rest of the configuration.
 """
@@ -19,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
+import uuid
 from typing import Any
 
 import h11
@@ -29,6 +36,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 DEFAULT_READ_TIMEOUT = 30.0
+BAD_REQUEST = "BadRequestException"
 
 log = logging.getLogger("pica.http")
 
@@ -81,6 +89,31 @@ class GuardedH11Protocol(H11Protocol):
         elif self.conn.their_state not in _REQUEST_IN:
             # Waiting for the next request, or for the rest of a body the app did not read.
             self._start_read_deadline()
+
+    def send_400_response(self, msg: str) -> None:
+        request_id = str(uuid.uuid4())
+        body = json.dumps(
+            {"__type": BAD_REQUEST, "message": f"The request is not valid HTTP/1.1: {msg}."},
+            separators=(",", ":"),
+        ).encode("utf-8")
+        head = h11.Response(
+            status_code=400,
+            reason=b"Bad Request",
+            headers=[
+                (b"content-type", b"application/x-amz-json-1.1"),
+                (b"content-length", str(len(body)).encode("ascii")),
+                (b"x-amzn-requestid", request_id.encode("ascii")),
+                (b"x-amzn-errortype", BAD_REQUEST.encode("ascii")),
+                (b"connection", b"close"),
+            ],
+        )
+        with contextlib.suppress(h11.LocalProtocolError):
+            self.transport.write(
+                self.conn.send(head)
+                + self.conn.send(h11.Data(data=body))
+                + self.conn.send(h11.EndOfMessage())
+            )
+        self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_read_deadline()

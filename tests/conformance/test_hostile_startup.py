@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import http.client
+import json
 import os
 import secrets
 import select
@@ -466,6 +467,43 @@ def test_a_half_sent_body_is_cut_off(guarded: LiveServer) -> None:
 
 def test_a_silent_connection_is_closed(guarded: LiveServer) -> None:
     assert slowly(guarded, []) < READ_TIMEOUT + SLACK
+
+
+def test_a_body_cut_off_by_the_deadline_is_not_an_internal_failure(guarded: LiveServer) -> None:
+    head = (
+        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{guarded.port}\r\n"
+        "Content-Type: application/x-amz-json-1.1\r\n"
+        "Content-Length: 500\r\n\r\n{"
+    ).encode()
+    slowly(guarded, [b" "] * 50, head)
+    time.sleep(0.5)  # the server logs after it hung up
+    log = guarded.output.read_text()
+    assert "internal failure" not in log and "Traceback" not in log
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        b"POST /\x00 HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+        b"GARBAGE\r\n\r\n",
+    ],
+)
+def test_unparsable_http_gets_an_aws_shaped_400(guarded: LiveServer, raw: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", guarded.port), timeout=10) as sock:
+        sock.sendall(raw)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), received
+    assert b"x-amzn-errortype: BadRequestException" in head.lower().replace(
+        b"badrequestexception", b"BadRequestException"
+    )
+    error = json.loads(body)
+    assert error["__type"] == "BadRequestException"
+    assert error["message"].startswith("The request is not valid HTTP/1.1")
 
 
 def test_a_slow_second_request_on_a_kept_alive_connection_is_cut_off(

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pica.authority.ocsp import OcspAnswer, OcspResponder
-from pica.wire.body import BodyTooLarge, read_limited
+from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 
 REQUEST_CONTENT_TYPE = "application/ocsp-request"
 RESPONSE_CONTENT_TYPE = "application/ocsp-response"
@@ -133,6 +133,8 @@ class OcspEndpoints:
                 status_code=413,
                 media_type="text/plain",
             )
+        except BodyIncomplete:
+            return Response(status_code=400)  # nobody is left to read it
         answer = await run_in_threadpool(self._responder.answer, body)
         return Response(answer.der, media_type=RESPONSE_CONTENT_TYPE)
 

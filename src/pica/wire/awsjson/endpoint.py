@@ -23,7 +23,7 @@ from pica.wire.awsjson.errors import code_for
 from pica.wire.awsjson.handlers import ApiServices, RequestContext
 from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
-from pica.wire.body import BodyTooLarge, read_limited
+from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 
 log = logging.getLogger("pica.api")
 
@@ -111,6 +111,9 @@ class AwsJsonEndpoint:
                 f"The request body exceeds the limit of {self._max_body} bytes.",
                 request_id,
             )
+        except BodyIncomplete:
+            log.debug("client left before sending its whole body (request id %s)", request_id)
+            return Response(status_code=400)
         except Exception:
             log.exception("internal failure (request id %s)", request_id)
             return error_response(
