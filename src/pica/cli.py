@@ -122,19 +122,35 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2) if getattr(args, "json", False) else text)
 
 
-def _log_config(level: str) -> dict[str, Any]:
+def _log_config(level: str, access_log: str = "off") -> dict[str, Any]:
     """uvicorn's logging setup plus pica's own loggers (uvicorn's dictConfig would otherwise
-    drop every handler configured before it, and with them pica's error logs)."""
+    drop every handler configured before it, and with them pica's error logs).
+
+    The access log (`pica.access`) is its own stream: each line exactly as rendered (JSON or
+    logfmt, no prefix) on stdout, at INFO whatever `log_level` says; `access_log = "off"`
+    is the one switch that silences it.
+    """
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["pica"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["formatters"]["pica_access"] = {"format": "%(message)s"}
     config["handlers"]["pica"] = {
         "class": "logging.StreamHandler",
         "formatter": "pica",
         "stream": "ext://sys.stderr",
     }
+    config["handlers"]["pica_access"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "pica_access",
+        "stream": "ext://sys.stdout",
+    }
     config["loggers"]["pica"] = {"handlers": ["pica"], "level": level.upper(), "propagate": False}
+    config["loggers"]["pica.access"] = {
+        "handlers": ["pica_access"],
+        "level": "INFO" if access_log != "off" else "CRITICAL",
+        "propagate": False,
+    }
     return config
 
 
@@ -165,7 +181,7 @@ def _serve(settings: Settings) -> int:
         print(client_exports(settings), flush=True)
         print("then try: aws acm-pca list-certificate-authorities", flush=True)
         os.environ[SETTINGS_ENV] = settings.to_json()
-        serving.run(settings, sockets, _log_config(settings.log_level))
+        serving.run(settings, sockets, _log_config(settings.log_level, settings.access_log))
     finally:
         for sock in sockets:
             sock.close()
