@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from pica import __version__
@@ -82,6 +83,37 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     _add_data_dir(migrate)
+
+    init = commands.add_parser(
+        "init",
+        help="create and activate a root CA in one command",
+        description="Create a self-signed root CA for the data dir's account, import its "
+        "certificate (ACTIVE), with CRLs (published and served by pica) and OCSP on, and write "
+        "the root certificate to a PEM file. Works whether or not pica serve runs on the data "
+        "dir; on an absent or empty one it first sets up what pica serve would.",
+    )
+    init.add_argument("--common-name", required=True, help="the root's subject CN")
+    init.add_argument("--organization", default=None, help="the root's subject O")
+    init.add_argument(
+        "--key-algorithm",
+        default="RSA_2048",
+        help="the CA key: RSA_2048 (default, as in the AWS guide), RSA_3072, RSA_4096, "
+        "EC_prime256v1, EC_secp384r1, EC_secp521r1, ML_DSA_44, ML_DSA_65 or ML_DSA_87",
+    )
+    init.add_argument(
+        "--validity-years", type=int, default=10, help="the root's lifetime (default 10)"
+    )
+    init.add_argument(
+        "--account", default=None, help="account id (default: the data dir's credentials)"
+    )
+    init.add_argument(
+        "--output",
+        default=None,
+        help="where to write the root certificate PEM (default <data-dir>/root-ca.pem); "
+        "never overwritten",
+    )
+    init.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_data_dir(init)
 
     accounts = commands.add_parser("accounts", help="manage accounts")
     account_commands = accounts.add_subparsers(dest="action", required=True)
@@ -188,6 +220,56 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.root_ca import RootRequest, create_root
+
+    root = create_root(
+        settings,
+        RootRequest(
+            common_name=args.common_name,
+            organization=args.organization,
+            key_algorithm=args.key_algorithm,
+            validity_years=args.validity_years,
+            account_id=args.account,
+            output=Path(args.output) if args.output else None,
+        ),
+    )
+    text = [
+        f"created and activated the root CA {args.common_name!r} "
+        f"({args.key_algorithm}, {root.signing_algorithm}, {args.validity_years} years)",
+        f"  CA ARN            {root.arn}",
+        f"  SHA-256           {root.sha256_fingerprint}",
+        f"  root certificate  {root.certificate_path}",
+        f"  CRL               bucket {root.crl_bucket}, published by pica serve",
+        "  OCSP              answered by pica serve at <public_url>/ocsp",
+    ]
+    if root.new_account_exports is not None:
+        text += [
+            f"set up {settings.data_dir} with account {root.account_id}; start it with "
+            f"`pica serve --data-dir {settings.data_dir}` and point the aws CLI at it with:",
+            root.new_account_exports,
+        ]
+    text += [
+        "issue a certificate with:",
+        "  openssl req -new -newkey rsa:2048 -nodes -keyout cert_1.key -out cert_1.csr "
+        '-subj "/CN=www.example.com"',
+        f"  {root.next_command()}",
+    ]
+    _emit(
+        args,
+        {
+            "CertificateAuthorityArn": root.arn,
+            "AccountId": root.account_id,
+            "Sha256Fingerprint": root.sha256_fingerprint,
+            "CertificatePath": str(root.certificate_path),
+            "CrlBucket": root.crl_bucket,
+            "NextCommand": root.next_command(),
+        },
+        "\n".join(text),
+    )
+    return 0
+
+
 def _manage(args: argparse.Namespace, settings: Settings) -> int:
     from pica.app import build_runtime
 
@@ -256,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "init":
+            return _init(args, settings)
         if args.command == "migrate":
             from pica.startup import migrate_database
 
