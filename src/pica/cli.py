@@ -115,6 +115,32 @@ def _parser() -> argparse.ArgumentParser:
     init.add_argument("--json", action="store_true", help="machine-readable output")
     _add_data_dir(init)
 
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent backup of the database (works while pica serves)",
+        description="Write one file (gzip tar, mode 0600) holding a consistent copy of the "
+        "database (SQLite online backup, or pg_dump) and a manifest. The key-encryption key "
+        "is left out unless --include-kek is given: keep it safe separately.",
+    )
+    backup.add_argument("--output", required=True, help="the file to create (never replaced)")
+    backup.add_argument(
+        "--include-kek",
+        action="store_true",
+        help="put the key-encryption key in the file too: whoever holds it can open every CA key",
+    )
+    _add_data_dir(backup)
+    backup.add_argument("--json", action="store_true", help="print the manifest as JSON")
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty data dir (and empty database)",
+        description="Restore a file of pica backup into an empty data dir (absent, or holding "
+        "only pica.toml) and, for a PostgreSQL backup, an empty database (--database-url).",
+    )
+    restore.add_argument("--input", required=True, help="the backup file")
+    _add_data_dir(restore)
+    restore.add_argument("--json", action="store_true", help="machine-readable output")
+
     accounts = commands.add_parser("accounts", help="manage accounts")
     account_commands = accounts.add_subparsers(dest="action", required=True)
     for name, help_text in (("create", "create an account"), ("list", "list accounts")):
@@ -270,6 +296,67 @@ def _init(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from pica.backup import create_backup
+
+    manifest = create_backup(settings, Path(args.output), include_kek=args.include_kek)
+    output = Path(args.output).absolute()
+    if manifest.kek_included:
+        print(
+            f"pica: WARNING: {output} HOLDS THE KEY-ENCRYPTION KEY. Anyone who reads this file "
+            "can open every CA private key in it: store it encrypted and offline, apart from "
+            "ordinary backups.",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"pica: the key-encryption key is NOT in {output}; without "
+            f"{settings.resolved_kek_file} the CA keys in it cannot be opened: back that file "
+            "up separately (or use --include-kek)",
+            file=sys.stderr,
+        )
+    _emit(
+        args,
+        asdict(manifest),
+        f"wrote {output} ({manifest.database} database, schema {manifest.schema_revision}, "
+        f"KEK {'included' if manifest.kek_included else 'not included'})",
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.backup import restore_backup
+
+    restored = restore_backup(settings, Path(args.input))
+    lines = [f"restored the {restored.manifest.database} database into {restored.database}"]
+    if restored.kek_path is not None:
+        lines.append(f"wrote the key-encryption key to {restored.kek_path} (mode 0600)")
+    elif restored.key_refs:
+        lines.append(
+            f"the backup holds no key-encryption key: put the KEK file holding "
+            f"{', '.join(sorted(restored.key_refs))} at {settings.resolved_kek_file} before "
+            "starting pica"
+        )
+    lines.append(
+        "every CRL is republished by the first pica serve; client files (credentials, config) "
+        "are not in backups: keep yours, or make a key with `pica keys create`"
+    )
+    lines.append(f"start it with: pica serve --data-dir {settings.data_dir}")
+    _emit(
+        args,
+        {
+            "Database": restored.database,
+            "KekFile": str(restored.kek_path) if restored.kek_path else None,
+            "KeyRefs": sorted(restored.key_refs),
+            "Manifest": restored.manifest.__dict__,
+        },
+        "\n".join(lines),
+    )
+    return 0
+
+
 def _manage(args: argparse.Namespace, settings: Settings) -> int:
     from pica.app import build_runtime
 
@@ -340,6 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings)
         if args.command == "init":
             return _init(args, settings)
+        if args.command == "backup":
+            return _backup(args, settings)
+        if args.command == "restore":
+            return _restore(args, settings)
         if args.command == "migrate":
             from pica.startup import migrate_database
 
