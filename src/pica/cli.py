@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from pica import __version__
 from pica.adapters.keystore.kek_file import KeyStoreError
 from pica.errors import PicaError
 from pica.settings import (
@@ -38,6 +37,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"pica: {message} (see {self.prog} --help)\n")
 
 
+class _VersionAction(argparse.Action):
+    """`--version`, with the revision looked up only when asked for (it may run git)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        from pica.version import describe
+
+        print(describe())
+        parser.exit(0)
+
+
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -52,8 +64,11 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pica", description="A private CA that speaks the ACM PCA API.")
-    parser.add_argument("--version", action="version", version=f"pica {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, help="print the version and git revision, and exit"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("version", help="print the version and the git revision it was built from")
 
     serve = commands.add_parser(
         "serve",
@@ -421,6 +436,11 @@ def _manage(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "version":
+        from pica.version import describe
+
+        print(describe())
+        return 0
     try:
         settings = _settings(args)
         if args.command == "serve":
