@@ -9,15 +9,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+from pica.cli import main
 from tests.support.pki import issue
-from tests.support.postgres import PostgresUnavailable, postgres_server
 from tests.support.server import LiveServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,42 +144,11 @@ def test_init_prints_what_was_made_and_the_next_command(tmp_path: Path) -> None:
     ],
 )
 def test_init_refuses_bad_requests_in_one_line(
-    tmp_path: Path, args: tuple[str, ...], says: str
+    tmp_path: Path, args: tuple[str, ...], says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
-    completed = run_pica("init", "--data-dir", str(data), "--common-name", "X", *args)
-    assert completed.returncode == 2
-    assert completed.stderr.startswith("pica: ") and completed.stderr.count("\n") == 1
-    assert says in completed.stderr
+    assert main(["init", "--data-dir", str(data), "--common-name", "X", *args]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("pica: ") and error.count("\n") == 1
+    assert says in error
     assert not data.exists()  # refused before anything was made
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    try:
-        server = postgres_server(may_start=os.environ.get("PICA_TEST_SKIP_POSTGRES") != "1")
-    except PostgresUnavailable as error:
-        pytest.skip(f"PostgreSQL unavailable: {error}")
-    name = server.create_database()
-    try:
-        yield server.url(name)
-    finally:
-        server.drop_database(name)
-
-
-def test_init_on_postgres_beside_a_running_node(tmp_path: Path, postgres_url: str) -> None:
-    data = tmp_path / "data"
-    live = LiveServer(data, free_port(), extra_args=("--database-url", postgres_url))
-    live.start()
-    try:
-        completed = run_pica(
-            "init", "--data-dir", str(data), "--database-url", postgres_url,
-            "--common-name", "PG Root", "--key-algorithm", "EC_prime256v1", "--json",
-        )  # fmt: skip
-        assert completed.returncode == 0, completed.stderr
-        arn = json.loads(completed.stdout)["CertificateAuthorityArn"]
-        pca = live.client()
-        certificate, _ = issue(pca, arn)
-        assert certificate.issuer.rfc4514_string() == "CN=PG Root"
-    finally:
-        live.stop()
