@@ -1,4 +1,5 @@
-"""`pica serve | accounts | keys | migrate`: parse arguments, call the app, print results.
+"""`pica serve | init | backup | restore | accounts | keys | migrate | version`: parse
+arguments, call the app, print results.
 
 Management commands open the same database as the server and work while it runs.
 """

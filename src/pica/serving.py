@@ -11,6 +11,9 @@ or tuning it touches this module only.
   request read deadline and TCP_NODELAY, see `pica.http_protocol`.
 - `max_connections` is uvicorn's `limit_concurrency`, per worker: a request arriving while that
   many other connections are open gets an immediate 503 and the connection is closed.
+- With several workers, `metrics_folder` gives prometheus_client's multiprocess mode a private
+  folder before they start, so `/metrics` on any worker sums them all (`pica.wire.metrics`).
+- uvicorn's own access log is off: pica writes one line per API call (`pica.wire.access_log`).
 """
 
 from __future__ import annotations
