@@ -33,10 +33,12 @@ def _git_revision() -> str | None:
 class BuildWithRevision(build_py):
     def run(self) -> None:
         super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install runs from the checkout: pica asks git itself
         revision = os.environ.get("PICA_REVISION", "").strip() or _git_revision()
-        if revision:
-            target = Path(self.build_lib) / "pica" / "REVISION"
-            target.write_text(revision + "\n", encoding="utf-8")
+        package = Path(self.build_lib) / "pica"
+        if revision and package.is_dir():
+            (package / "REVISION").write_text(revision + "\n", encoding="utf-8")
 
 
 setup(cmdclass={"build_py": BuildWithRevision})
