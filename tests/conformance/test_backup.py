@@ -5,6 +5,7 @@ concurrent issuance) and PostgreSQL; and what both refuse.
 from __future__ import annotations
 
 import gzip
+import http.client
 import io
 import json
 import os
@@ -244,8 +245,21 @@ def two_databases(postgres: PostgresServer) -> Iterator[tuple[str, str]]:
             postgres.drop_database(name)
 
 
+def readiness(port: int) -> tuple[int, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        connection.request("GET", "/readyz")
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
 def test_postgres_init_beside_a_node_then_backup_and_restore(
-    tmp_path: Path, two_databases: tuple[str, str], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    postgres: PostgresServer,
+    two_databases: tuple[str, str],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     first, second = two_databases
     source = LiveServer(tmp_path / "a", free_port(), extra_args=("--database-url", first))
@@ -268,6 +282,15 @@ def test_postgres_init_beside_a_node_then_backup_and_restore(
             Validity={"Value": 7, "Type": "DAYS"},
         )["CertificateArn"]
         made = run_pica("backup", *data, "--output", str(archive), "--include-kek", "--json")
+        # And when the database goes away, the node is no longer ready, and says why.
+        postgres.drop_database(first.rsplit("/", 1)[1])
+        deadline = time.monotonic() + 20
+        while (answer := readiness(source.port))[0] != 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status, body = answer
+        assert status == 503
+        assert body["reason"].startswith("database: cannot use the database postgresql")
+        assert body["checks"] == {"database": "failing"}
     finally:
         source.stop()
     assert made.returncode == 0, made.stderr

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,6 @@ from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.pki import make_csr, new_root_with_revocation, template
-from tests.support.postgres import PostgresUnavailable, postgres_server
 from tests.support.server import LiveServer, free_port
 
 LOGFMT_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
@@ -111,39 +109,6 @@ def test_readyz_names_an_unusable_object_store(tmp_path: Path) -> None:
         live.stop()
 
 
-@pytest.fixture
-def postgres_database() -> Iterator[tuple[Any, str]]:
-    try:
-        server = postgres_server(may_start=os.environ.get("PICA_TEST_SKIP_POSTGRES") != "1")
-    except PostgresUnavailable as error:
-        pytest.skip(f"PostgreSQL unavailable: {error}")
-    name = server.create_database()
-    try:
-        yield server, name
-    finally:
-        server.drop_database(name)
-
-
-def test_readyz_fails_when_the_database_goes_away(
-    tmp_path: Path, postgres_database: tuple[Any, str]
-) -> None:
-    postgres, name = postgres_database
-    live = LiveServer(
-        tmp_path / "data", free_port(), extra_args=("--database-url", postgres.url(name))
-    )
-    live.start()
-    try:
-        assert get(live.port, "/readyz")[0] == 200
-        postgres.drop_database(name)
-        wait_for(lambda: get(live.port, "/readyz")[0] == 503)
-        answer = json.loads(get(live.port, "/readyz")[2])
-        assert answer["reason"].startswith("database: cannot use the database postgresql")
-        assert answer["checks"] == {"database": "failing"}
-        assert "\n" not in answer["reason"]
-    finally:
-        live.stop()
-
-
 # --- the access log ---------------------------------------------------------------------------
 
 
@@ -204,10 +169,10 @@ def test_one_access_log_line_per_api_call(server: LiveServer, pca: Any, root_ca:
 # --- metrics across worker processes ----------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@pytest.fixture
+def two_workers(tmp_path: Path) -> Iterator[LiveServer]:
     live = LiveServer(
-        tmp_path_factory.mktemp("metrics") / "data",
+        tmp_path / "data",
         free_port(),
         extra_args=("--workers", "2"),
         env={"PICA_ACCESS_LOG": "json"},
@@ -217,6 +182,22 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         yield live
     finally:
         live.stop()
+
+
+def multiprocess_folder(server: LiveServer) -> Path:
+    """The PROMETHEUS_MULTIPROC_DIR the server's worker processes were started with."""
+    assert server.process is not None
+    children = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    folders = set()
+    for pid in children:
+        for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+            if item.startswith(b"PROMETHEUS_MULTIPROC_DIR="):
+                folders.add(Path(item.split(b"=", 1)[1].decode()))
+    assert len(folders) == 1, children
+    (folder,) = folders
+    return folder
 
 
 def prometheus_query(port: int, query: str) -> list[dict[str, Any]]:
@@ -303,14 +284,28 @@ def test_metrics_sum_every_worker_and_prometheus_scrapes_them(
     assert {e["certificate_arn"] for e in issues} >= set(arns)
     assert any(e.get("error") == "InvalidArgsException" for e in entries)
 
+    # The workers' shared folder is private, and goes with the server.
+    folder = multiprocess_folder(two_workers)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert any(folder.iterdir())
     prometheus = shutil.which("prometheus")
+    if prometheus is not None:
+        scrape_with_prometheus(prometheus, two_workers, tmp_path, ca, not_after.timestamp())
+    two_workers.stop()
+    assert not folder.exists()
     if prometheus is None:
         pytest.skip("no prometheus binary (Debian: apt-get install prometheus); parsed only")
+
+
+def scrape_with_prometheus(
+    prometheus: str, server: LiveServer, tmp_path: Path, ca: str, not_after: float
+) -> None:
+    """A real Prometheus scrapes pica and answers queries over what it stored."""
     port = free_port()
     (tmp_path / "prometheus.yml").write_text(
         "global:\n  scrape_interval: 1s\n"
         "scrape_configs:\n  - job_name: pica\n    static_configs:\n"
-        f"      - targets: ['127.0.0.1:{two_workers.port}']\n"
+        f"      - targets: ['127.0.0.1:{server.port}']\n"
     )
     with (tmp_path / "prometheus.log").open("wb") as log:
         process = subprocess.Popen(
@@ -337,28 +332,7 @@ def test_metrics_sum_every_worker_and_prometheus_scrapes_them(
         up = prometheus_query(port, 'up{job="pica"}')
         assert [float(r["value"][1]) for r in up] == [1.0]
         expiry = prometheus_query(port, f'pica_ca_expiry_timestamp_seconds{{ca="{ca}"}}')
-        assert float(expiry[0]["value"][1]) == pytest.approx(not_after.timestamp(), abs=1)
+        assert float(expiry[0]["value"][1]) == pytest.approx(not_after, abs=1)
     finally:
         process.terminate()
         process.wait(timeout=15)
-
-
-def test_the_metrics_folder_is_private_and_removed_at_exit(two_workers: LiveServer) -> None:
-    assert two_workers.process is not None
-    parent = two_workers.process.pid
-    children = subprocess.run(
-        ["pgrep", "-P", str(parent)], capture_output=True, text=True, check=False
-    ).stdout.split()
-    folders = set()
-    for pid in children:
-        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        for item in environ:
-            if item.startswith(b"PROMETHEUS_MULTIPROC_DIR="):
-                folders.add(Path(item.split(b"=", 1)[1].decode()))
-    assert len(folders) == 1, children
-    (folder,) = folders
-    assert folder.stat().st_mode & 0o777 == 0o700
-    assert any(folder.iterdir())  # the workers' counters live there
-    two_workers.stop()
-    assert not folder.exists()
-    two_workers.start()  # as the other tests of the module expect it
