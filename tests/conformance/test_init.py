@@ -72,7 +72,9 @@ def test_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     assert certificate.subject.rfc4514_string() == "CN=www.example.com"
 
 
-def test_init_prints_what_was_made_and_the_next_command(tmp_path: Path) -> None:
+def test_init_prints_what_was_made_and_the_next_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """No server running: init sets the data dir up, then a server started on it issues."""
     data = tmp_path / "data"
     completed = run_pica(
@@ -118,15 +120,12 @@ def test_init_prints_what_was_made_and_the_next_command(tmp_path: Path) -> None:
         assert [d.access_location.value for d in aia.value] == [f"{live.endpoint}/ocsp"]
 
         # A second root needs a file of its own: nothing is overwritten.
-        again = run_pica("init", "--data-dir", str(data), "--common-name", "Another")
-        assert again.returncode == 2
-        assert again.stderr.count("\n") == 1 and "overwrites nothing" in again.stderr
-        second = run_pica(
-            "init", "--data-dir", str(data), "--common-name", "Another",
-            "--output", str(tmp_path / "another.pem"),
-        )  # fmt: skip
-        assert second.returncode == 0, second.stderr
-        arn = re.search(r"CA ARN\s+(\S+)", second.stdout)
+        assert main(["init", "--data-dir", str(data), "--common-name", "Another"]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and "overwrites nothing" in error
+        another = ["--common-name", "Another", "--output", str(tmp_path / "another.pem")]
+        assert main(["init", "--data-dir", str(data), *another]) == 0
+        arn = re.search(r"CA ARN\s+(\S+)", capsys.readouterr().out)
         assert arn is not None
         # Made while the server runs: the server sees it at once.
         described = pca.describe_certificate_authority(CertificateAuthorityArn=arn.group(1))
