@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.objectstore.s3 import S3ObjectStore
+from pica.adapters.storage.monitoring import StoredState
 from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.accounts import AccountService, Credentials
 from pica.authority.arns import ArnFactory
@@ -32,17 +33,22 @@ from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsLog
 from pica.authority.ocsp import OcspResponder
-from pica.authority.ports import ObjectStore
+from pica.authority.ports import KeyStore, ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
+from pica.readiness import readiness_checks
 from pica.settings import Settings
 from pica.startup import StartupError, open_installation
+from pica.wire.access_log import AccessLog
+from pica.wire.api_call import ApiCallObserver
 from pica.wire.awsjson.endpoint import AwsJsonEndpoint, error_response
 from pica.wire.awsjson.handlers import ApiServices
 from pica.wire.awsjson.service_model import load_service_model
 from pica.wire.awsjson.sigv4 import SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidator
 from pica.wire.crl_http import CrlEndpoint
+from pica.wire.health_http import HealthEndpoints
+from pica.wire.metrics import Metrics
 from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
 from pica.wire.request_target import RequestTargetLimit
 
@@ -80,6 +86,7 @@ class Runtime:
     ocsp: OcspResponder
     wakeup: Wakeup
     objects: ObjectStore
+    key_store: KeyStore
 
     def close(self) -> None:
         self.store.dispose()
@@ -137,7 +144,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
-    return Runtime(settings, store, services, publisher, ocsp, wakeup, objects)
+    return Runtime(settings, store, services, publisher, ocsp, wakeup, objects, key_store)
 
 
 def _write_private(path: Path, text: str, *, replace: bool = True) -> None:
@@ -216,12 +223,21 @@ def _not_found(request: Request) -> Response:
 
 def create_app(runtime: Runtime) -> Starlette:
     services = runtime.services
+    settings = runtime.settings
+    state = StoredState(runtime.store)
+    metrics = Metrics(state)
+    # One record per API call feeds the access log and the request metrics.
+    observers: list[ApiCallObserver] = [metrics.api]
+    if settings.access_log != "off":
+        observers.append(AccessLog(settings.access_log))
     endpoint = AwsJsonEndpoint(
         services,
         RequestValidator(load_service_model()),
-        SigV4Verifier(services.accounts.secret_for, region=runtime.settings.region),
-        max_body=runtime.settings.max_body_bytes,
+        SigV4Verifier(services.accounts.secret_for, region=settings.region),
+        max_body=settings.max_body_bytes,
+        observers=observers,
     )
+    health = HealthEndpoints(readiness_checks(settings, state, runtime.key_store, runtime.objects))
     ocsp = make_ocsp_endpoints(runtime.ocsp)
     crl = CrlEndpoint(runtime.publisher)
 
@@ -289,6 +305,9 @@ def create_app(runtime: Runtime) -> Starlette:
         return _not_found(request)
 
     routes = [
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", metrics.get, methods=["GET"]),
         Route("/", post_root, methods=["POST"]),
         Route("/{path:path}", get_any, methods=["GET"]),
         Route("/{path:path}", post_other, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""`pica serve | accounts | keys | migrate`: parse arguments, call the app, print results.
+"""`pica serve | init | backup | restore | accounts | keys | migrate | version`: parse
+arguments, call the app, print results.
 
 Management commands open the same database as the server and work while it runs.
 """
@@ -12,9 +13,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
-from pica import __version__
 from pica.adapters.keystore.kek_file import KeyStoreError
 from pica.errors import PicaError
 from pica.settings import (
@@ -37,6 +38,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"pica: {message} (see {self.prog} --help)\n")
 
 
+class _VersionAction(argparse.Action):
+    """`--version`, with the revision looked up only when asked for (it may run git)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> NoReturn:
+        from pica.version import describe
+
+        print(describe())
+        parser.exit(0)
+
+
 def _add_data_dir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -51,8 +65,11 @@ def _add_data_dir(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pica", description="A private CA that speaks the ACM PCA API.")
-    parser.add_argument("--version", action="version", version=f"pica {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, help="print the version and git revision, and exit"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("version", help="print the version and the git revision it was built from")
 
     serve = commands.add_parser(
         "serve",
@@ -82,6 +99,63 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     _add_data_dir(migrate)
+
+    init = commands.add_parser(
+        "init",
+        help="create and activate a root CA in one command",
+        description="Create a self-signed root CA for the data dir's account, import its "
+        "certificate (ACTIVE), with CRLs (published and served by pica) and OCSP on, and write "
+        "the root certificate to a PEM file. Works whether or not pica serve runs on the data "
+        "dir; on an absent or empty one it first sets up what pica serve would.",
+    )
+    init.add_argument("--common-name", required=True, help="the root's subject CN")
+    init.add_argument("--organization", default=None, help="the root's subject O")
+    init.add_argument(
+        "--key-algorithm",
+        default="RSA_2048",
+        help="the CA key: RSA_2048 (default, as in the AWS guide), RSA_3072, RSA_4096, "
+        "EC_prime256v1, EC_secp384r1, EC_secp521r1, ML_DSA_44, ML_DSA_65 or ML_DSA_87",
+    )
+    init.add_argument(
+        "--validity-years", type=int, default=10, help="the root's lifetime (default 10)"
+    )
+    init.add_argument(
+        "--account", default=None, help="account id (default: the data dir's credentials)"
+    )
+    init.add_argument(
+        "--output",
+        default=None,
+        help="where to write the root certificate PEM (default <data-dir>/root-ca.pem); "
+        "never overwritten",
+    )
+    init.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_data_dir(init)
+
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent backup of the database (works while pica serves)",
+        description="Write one file (gzip tar, mode 0600) holding a consistent copy of the "
+        "database (SQLite online backup, or pg_dump) and a manifest. The key-encryption key "
+        "is left out unless --include-kek is given: keep it safe separately.",
+    )
+    backup.add_argument("--output", required=True, help="the file to create (never replaced)")
+    backup.add_argument(
+        "--include-kek",
+        action="store_true",
+        help="put the key-encryption key in the file too: whoever holds it can open every CA key",
+    )
+    _add_data_dir(backup)
+    backup.add_argument("--json", action="store_true", help="print the manifest as JSON")
+
+    restore = commands.add_parser(
+        "restore",
+        help="restore a backup into an empty data dir (and empty database)",
+        description="Restore a file of pica backup into an empty data dir (absent, or holding "
+        "only pica.toml) and, for a PostgreSQL backup, an empty database (--database-url).",
+    )
+    restore.add_argument("--input", required=True, help="the backup file")
+    _add_data_dir(restore)
+    restore.add_argument("--json", action="store_true", help="machine-readable output")
 
     accounts = commands.add_parser("accounts", help="manage accounts")
     account_commands = accounts.add_subparsers(dest="action", required=True)
@@ -122,19 +196,35 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, indent=2) if getattr(args, "json", False) else text)
 
 
-def _log_config(level: str) -> dict[str, Any]:
+def _log_config(level: str, access_log: str = "off") -> dict[str, Any]:
     """uvicorn's logging setup plus pica's own loggers (uvicorn's dictConfig would otherwise
-    drop every handler configured before it, and with them pica's error logs)."""
+    drop every handler configured before it, and with them pica's error logs).
+
+    The access log (`pica.access`) is its own stream: each line exactly as rendered (JSON or
+    logfmt, no prefix) on stdout, at INFO whatever `log_level` says; `access_log = "off"`
+    is the one switch that silences it.
+    """
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
     config["formatters"]["pica"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["formatters"]["pica_access"] = {"format": "%(message)s"}
     config["handlers"]["pica"] = {
         "class": "logging.StreamHandler",
         "formatter": "pica",
         "stream": "ext://sys.stderr",
     }
+    config["handlers"]["pica_access"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "pica_access",
+        "stream": "ext://sys.stdout",
+    }
     config["loggers"]["pica"] = {"handlers": ["pica"], "level": level.upper(), "propagate": False}
+    config["loggers"]["pica.access"] = {
+        "handlers": ["pica_access"],
+        "level": "INFO" if access_log != "off" else "CRITICAL",
+        "propagate": False,
+    }
     return config
 
 
@@ -165,10 +255,121 @@ def _serve(settings: Settings) -> int:
         print(client_exports(settings), flush=True)
         print("then try: aws acm-pca list-certificate-authorities", flush=True)
         os.environ[SETTINGS_ENV] = settings.to_json()
-        serving.run(settings, sockets, _log_config(settings.log_level))
+        serving.run(settings, sockets, _log_config(settings.log_level, settings.access_log))
     finally:
         for sock in sockets:
             sock.close()
+    return 0
+
+
+def _init(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.root_ca import RootRequest, create_root
+
+    root = create_root(
+        settings,
+        RootRequest(
+            common_name=args.common_name,
+            organization=args.organization,
+            key_algorithm=args.key_algorithm,
+            validity_years=args.validity_years,
+            account_id=args.account,
+            output=Path(args.output) if args.output else None,
+        ),
+    )
+    text = [
+        f"created and activated the root CA {args.common_name!r} "
+        f"({args.key_algorithm}, {root.signing_algorithm}, {args.validity_years} years)",
+        f"  CA ARN            {root.arn}",
+        f"  SHA-256           {root.sha256_fingerprint}",
+        f"  root certificate  {root.certificate_path}",
+        f"  CRL               bucket {root.crl_bucket}, published by pica serve",
+        "  OCSP              answered by pica serve at <public_url>/ocsp",
+    ]
+    if root.new_account_exports is not None:
+        text += [
+            f"set up {settings.data_dir} with account {root.account_id}; start it with "
+            f"`pica serve --data-dir {settings.data_dir}` and point the aws CLI at it with:",
+            root.new_account_exports,
+        ]
+    text += [
+        "issue a certificate with:",
+        "  openssl req -new -newkey rsa:2048 -nodes -keyout cert_1.key -out cert_1.csr "
+        '-subj "/CN=www.example.com"',
+        f"  {root.next_command()}",
+    ]
+    _emit(
+        args,
+        {
+            "CertificateAuthorityArn": root.arn,
+            "AccountId": root.account_id,
+            "Sha256Fingerprint": root.sha256_fingerprint,
+            "CertificatePath": str(root.certificate_path),
+            "CrlBucket": root.crl_bucket,
+            "NextCommand": root.next_command(),
+        },
+        "\n".join(text),
+    )
+    return 0
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import asdict
+
+    from pica.backup import create_backup
+
+    manifest = create_backup(settings, Path(args.output), include_kek=args.include_kek)
+    output = Path(args.output).absolute()
+    if manifest.kek_included:
+        print(
+            f"pica: WARNING: {output} HOLDS THE KEY-ENCRYPTION KEY. Anyone who reads this file "
+            "can open every CA private key in it: store it encrypted and offline, apart from "
+            "ordinary backups.",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"pica: the key-encryption key is NOT in {output}; without "
+            f"{settings.resolved_kek_file} the CA keys in it cannot be opened: back that file "
+            "up separately (or use --include-kek)",
+            file=sys.stderr,
+        )
+    _emit(
+        args,
+        asdict(manifest),
+        f"wrote {output} ({manifest.database} database, schema {manifest.schema_revision}, "
+        f"KEK {'included' if manifest.kek_included else 'not included'})",
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.backup import restore_backup
+
+    restored = restore_backup(settings, Path(args.input))
+    lines = [f"restored the {restored.manifest.database} database into {restored.database}"]
+    if restored.kek_path is not None:
+        lines.append(f"wrote the key-encryption key to {restored.kek_path} (mode 0600)")
+    elif restored.key_refs:
+        lines.append(
+            f"the backup holds no key-encryption key: put the KEK file holding "
+            f"{', '.join(sorted(restored.key_refs))} at {settings.resolved_kek_file} before "
+            "starting pica"
+        )
+    lines.append(
+        "every CRL is republished by the first pica serve; client files (credentials, config) "
+        "are not in backups: keep yours, or make a key with `pica keys create`"
+    )
+    lines.append(f"start it with: pica serve --data-dir {settings.data_dir}")
+    _emit(
+        args,
+        {
+            "Database": restored.database,
+            "KekFile": str(restored.kek_path) if restored.kek_path else None,
+            "KeyRefs": sorted(restored.key_refs),
+            "Manifest": restored.manifest.__dict__,
+        },
+        "\n".join(lines),
+    )
     return 0
 
 
@@ -236,10 +437,21 @@ def _manage(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "version":
+        from pica.version import describe
+
+        print(describe())
+        return 0
     try:
         settings = _settings(args)
         if args.command == "serve":
             return _serve(settings)
+        if args.command == "init":
+            return _init(args, settings)
+        if args.command == "backup":
+            return _backup(args, settings)
+        if args.command == "restore":
+            return _restore(args, settings)
         if args.command == "migrate":
             from pica.startup import migrate_database
 

@@ -44,6 +44,11 @@ class NameConstraintViolation(InvalidArgs):
         self.ca = ca
 
 
+class LintRejected(InvalidArgs):
+    """The lint gate refused to sign: the certificate would not conform (InvalidArgsException on
+    the wire, its base class). A class of its own so that operators can count refusals."""
+
+
 class InvalidArn(PicaError):
     """An ARN that cannot name a resource of the expected kind."""
 

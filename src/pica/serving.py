@@ -11,11 +11,20 @@ or tuning it touches this module only.
   request read deadline and TCP_NODELAY, see `pica.http_protocol`.
 - `max_connections` is uvicorn's `limit_concurrency`, per worker: a request arriving while that
   many other connections are open gets an immediate 503 and the connection is closed.
+- With several workers, `metrics_folder` gives prometheus_client's multiprocess mode a private
+  folder before they start, so `/metrics` on any worker sums them all (`pica.wire.metrics`).
+- uvicorn's own access log is off: pica writes one line per API call (`pica.wire.access_log`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from uvicorn import Server
@@ -24,6 +33,7 @@ from uvicorn.supervisors import Multiprocess
 from pica.http_protocol import GuardedH11Protocol, ServerConfig
 from pica.settings import Settings
 from pica.startup import StartupError
+from pica.wire.metrics import MULTIPROCESS_ENV
 
 APP_FACTORY = "pica.app:app_from_environment"
 BACKLOG = 2048
@@ -77,12 +87,29 @@ def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, 
         workers=settings.workers,
         log_level=settings.log_level,
         log_config=log_config,
-        access_log=settings.log_level == "debug",
+        # pica writes its own access log (`pica.wire.access_log`), one line per API call.
+        access_log=False,
     )
     try:
         if settings.workers > 1:
-            Multiprocess(config, sockets=sockets).run()
+            with metrics_folder():
+                Multiprocess(config, sockets=sockets).run()
         else:
             Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         pass
+
+
+@contextlib.contextmanager
+def metrics_folder() -> Iterator[Path]:
+    """A private (0700), empty folder for prometheus_client's multiprocess files, named in
+    `PROMETHEUS_MULTIPROC_DIR` for the worker processes started inside the block, and
+    removed after it. Always a new one: values of an earlier run (or of another pica on the
+    same host) never mix into this one's, and nothing needs cleaning at start."""
+    folder = Path(tempfile.mkdtemp(prefix="pica-metrics-"))
+    os.environ[MULTIPROCESS_ENV] = str(folder)
+    try:
+        yield folder
+    finally:
+        os.environ.pop(MULTIPROCESS_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)

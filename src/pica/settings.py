@@ -21,6 +21,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_DATA_DIR = "./pica-data"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+ACCESS_LOG_FORMATS = ("logfmt", "json", "off")
 
 
 class SettingsError(ValueError):
@@ -132,6 +133,12 @@ class Settings:
             "sign (name constraints, NotAfter, path length and basic constraints refuse in both)"
         ),
     )
+    access_log: str = field(
+        default="logfmt",
+        metadata=_meaning(
+            "one line per API call at the info level on stdout: logfmt, json (JSON lines) or off"
+        ),
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -218,6 +225,8 @@ def build(values: dict[str, Any]) -> Settings:
         raise SettingsError("request_read_timeout must be a positive number of seconds")
     if settings.max_connections < 1:
         raise SettingsError("max_connections must be at least 1")
+    if settings.access_log not in ACCESS_LOG_FORMATS:
+        raise SettingsError(f"access_log must be logfmt, json or off, not {settings.access_log!r}")
     return dataclasses.replace(
         settings, data_dir=settings.data_dir.resolve(), log_level=settings.log_level.lower()
     )

@@ -60,7 +60,7 @@ from pica.authority.algorithms import (
     signature_scheme,
 )
 from pica.authority.model import KeyAlgorithm, SigningAlgorithm
-from pica.errors import InvalidArgs
+from pica.errors import InvalidArgs, LintRejected
 
 ERROR = "ERROR"
 REFUSAL_PREFIX = "The certificate would not conform to RFC 5280: "
@@ -768,5 +768,5 @@ class LintGate:
             else tuple(finding for finding in found if finding.code in AWS_RULES)
         )
         if refusing:
-            raise InvalidArgs(refusal_message(refusing))
+            raise LintRejected(refusal_message(refusing))
         return found

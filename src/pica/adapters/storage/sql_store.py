@@ -223,6 +223,14 @@ class SqlStore:
                 f"cannot use the database {self._shown_url}: {reason}"
             ) from error
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A read-only connection (no write lock on SQLite) for installation-level queries made
+        outside the `Transaction` port (health checks, metrics, backups); the driver's errors
+        leave as `DatabaseUnavailable`."""
+        with self._reaching(), self._read_only_connection() as connection:
+            yield connection
+
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
         self._engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +19,7 @@ from starlette.responses import Response
 
 from pica.authority.authorities import Caller
 from pica.errors import PicaError
+from pica.wire.api_call import ApiCall, ApiCallObserver
 from pica.wire.awsjson.dispatch import DISPATCH
 from pica.wire.awsjson.errors import code_for
 from pica.wire.awsjson.handlers import ApiServices, RequestContext
@@ -28,6 +30,7 @@ from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 log = logging.getLogger("pica.api")
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
+PROTOCOL = "awsJson1_1"
 DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a 2 MiB chain in base64 plus JSON fits
 # The deepest request the acm-pca model allows nests about ten values (IssueCertificate >
 # ApiPassthrough > Extensions > SubjectAlternativeNames > [] > DirectoryName > CustomAttributes
@@ -94,16 +97,24 @@ class AwsJsonEndpoint:
         validator: RequestValidator,
         verifier: SigV4Verifier,
         max_body: int = DEFAULT_MAX_BODY,
+        observers: Sequence[ApiCallObserver] = (),
     ) -> None:
         self._services = services
         self._validator = validator
         self._verifier = verifier
         self._max_body = max_body
+        self._observers = tuple(observers)
 
     async def handle(self, request: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        call = ApiCall(str(uuid.uuid4()), PROTOCOL)
+        response = await self._answer(request, call)
+        call.finish(response.status_code, response.headers.get("x-amzn-ErrorType"), self._observers)
+        return response
+
+    async def _answer(self, request: Request, call: ApiCall) -> Response:
+        request_id = call.request_id
         try:
-            return await self._handle(request, request_id)
+            return await self._handle(request, call)
         except BodyTooLarge:
             return error_response(
                 413,
@@ -124,7 +135,12 @@ class AwsJsonEndpoint:
                 request_id,
             )
 
-    async def _handle(self, request: Request, request_id: str) -> Response:
+    async def _handle(self, request: Request, call: ApiCall) -> Response:
+        request_id = call.request_id
+        target = request.headers.get("x-amz-target", "")
+        entry = DISPATCH.get(target)
+        if entry is not None:
+            call.operation = entry[0]
         body = await read_limited(request, self._max_body)
         try:
             verified = self._verifier.verify(
@@ -136,9 +152,8 @@ class AwsJsonEndpoint:
             )
         except AuthenticationError as exc:
             return error_response(exc.status, exc.code, exc.message, request_id)
+        call.note_caller(verified.account_id, verified.access_key_id)
 
-        target = request.headers.get("x-amz-target", "")
-        entry = DISPATCH.get(target)
         if entry is None:
             return error_response(
                 400,
@@ -168,6 +183,7 @@ class AwsJsonEndpoint:
             self._validator.validate(operation, params)
         except RequestValidationError as exc:
             return error_response(400, exc.code, exc.message, request_id)
+        call.note_parameters(params)
 
         if handler is None:
             return error_response(
@@ -182,6 +198,8 @@ class AwsJsonEndpoint:
         try:
             result = await run_in_threadpool(handler, context, params)
         except PicaError as exc:
+            call.error = exc
             code = code_for(exc)
             return error_response(400, code, exc.message, request_id)
+        call.note_result(result)
         return json_response(200, result, request_id)
