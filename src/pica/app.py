@@ -30,9 +30,9 @@ from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.keys import PrivateKeyCache
-from pica.authority.lint import FindingsMode, LintGate, LintMode
+from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsLog
-from pica.authority.ocsp import OcspResponder
+from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.ports import KeyStore, ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls

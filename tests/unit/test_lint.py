@@ -27,19 +27,11 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from pica.authority.algorithms import KeyFamily, signature_scheme
-from pica.authority.lint import (
-    AWS_RULES,
-    REFUSAL_PREFIX,
-    Finding,
-    FindingsMode,
-    LintGate,
-    LintMode,
-    _read_with_asn1crypto,
-    _read_with_cryptography,
-    structural_findings,
-    throwaway_key,
-    throwaway_sign,
-)
+from pica.authority.lint.finding import AWS_RULES, REFUSAL_PREFIX, Finding
+from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
+from pica.authority.lint.rules import structural_findings
+from pica.authority.lint.tbs import read_with_asn1crypto, read_with_cryptography
+from pica.authority.lint.throwaway import throwaway_key, throwaway_sign
 from pica.authority.model import SigningAlgorithm
 from pica.errors import InvalidArgs
 
@@ -585,7 +577,7 @@ def test_both_readers_see_the_same_certificate(make_spec: Callable[[], Spec]) ->
     """The asn1crypto fallback must read exactly what cryptography's fast path reads."""
     ca = issuer()
     certificate = throwaway_sign(build(make_spec(), ca), signature_scheme(ca.signing_algorithm))
-    assert _read_with_cryptography(certificate, ca.certificate) == _read_with_asn1crypto(
+    assert read_with_cryptography(certificate, ca.certificate) == read_with_asn1crypto(
         certificate.public_bytes(Encoding.DER), ca.certificate
     )
 

@@ -52,7 +52,8 @@ from pica.authority.model import (
     Validity,
     ValidityType,
 )
-from pica.authority.ocsp import OcspResponder, signature_algorithm_identifier
+from pica.authority.ocsp.responder import OcspResponder
+from pica.authority.ocsp.signature import signature_algorithm_identifier
 from pica.wire.ocsp_http import request_from_path
 from tests.support.pki import ec_key, make_csr, rsa_key
 

@@ -8,14 +8,10 @@ from typing import Any
 
 import pytest
 
+from pica.wire.awsjson.java_pattern import compile_java_pattern, translate_java_pattern
 from pica.wire.awsjson.service_model import load_service_model
-from pica.wire.awsjson.validation import (
-    MAX_LISTED_VIOLATIONS,
-    RequestValidationError,
-    RequestValidator,
-    compile_java_pattern,
-    translate_java_pattern,
-)
+from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
+from pica.wire.awsjson.violations import MAX_LISTED_VIOLATIONS
 
 CA_ARN = (
     "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/"

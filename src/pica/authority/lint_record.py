@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pica.authority.lint import Finding
+from pica.authority.lint.finding import Finding
 
 log = logging.getLogger("pica.lint")
 

@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pica.authority.ocsp import OcspAnswer, OcspResponder
+from pica.authority.ocsp.answer import OcspAnswer
+from pica.authority.ocsp.responder import OcspResponder
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 
 REQUEST_CONTENT_TYPE = "application/ocsp-request"
