@@ -14,12 +14,10 @@ from pica.authority.model import (
     RevocationConfiguration,
     S3ObjectAcl,
     SigningAlgorithm,
-    Tag,
 )
 from pica.authority.pagination import decode_token, encode_token
 from pica.authority.revocation_settings import normalise
-from pica.authority.tagging import merged, without
-from pica.errors import InvalidArgs, InvalidArn, InvalidNextToken, InvalidTag, TooManyTags
+from pica.errors import InvalidArgs, InvalidArn, InvalidNextToken
 
 CA = (
     "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/"
@@ -69,16 +67,6 @@ def test_signing_algorithm_must_match_the_key_family(
 def test_sm2_keys_get_the_clean_out_of_region_error() -> None:
     with pytest.raises(InvalidArgs, match="China"):
         generate_private_key(KeyAlgorithm.SM2)
-
-
-def test_tags_merge_overwrite_and_remove() -> None:
-    tags = merged([Tag("a", "1"), Tag("b")], [Tag("a", "2"), Tag("c", "3")])
-    assert tags == [Tag("a", "2"), Tag("b"), Tag("c", "3")]
-    assert without(tags, [Tag("a", "wrong"), Tag("b")]) == [Tag("a", "2"), Tag("c", "3")]
-    with pytest.raises(InvalidTag):
-        merged([], [Tag("aws:reserved", "x")])
-    with pytest.raises(TooManyTags):
-        merged([Tag(str(i)) for i in range(50)], [Tag("one-more")])
 
 
 def test_revocation_defaults_and_rules() -> None:
