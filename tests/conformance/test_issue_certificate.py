@@ -23,6 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from tests.support.pki import (
     ROOT_TEMPLATE,
+    ca_certificate,
     create_ca,
     ec_key,
     issue,
@@ -128,11 +129,6 @@ def rich_csr(key: CertificateIssuerPrivateKeyTypes, common_name: str = "app.exam
         .sign(key, hashes.SHA256())
         .public_bytes(serialization.Encoding.PEM)
     )
-
-
-def ca_certificate(pca: Any, arn: str) -> x509.Certificate:
-    pem: str = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)["Certificate"]
-    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def issue_arn(pca: Any, ca_arn: str, **kwargs: Any) -> str:

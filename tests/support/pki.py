@@ -243,6 +243,12 @@ def new_root_with_revocation(
     return arn
 
 
+def ca_certificate(pca: Any, arn: str) -> x509.Certificate:
+    """The CA's own certificate, as GetCertificateAuthorityCertificate returns it."""
+    pem: str = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)["Certificate"]
+    return x509.load_pem_x509_certificate(pem.encode())
+
+
 def extension_or_none(certificate: x509.Certificate, kind: type[x509.ExtensionType]) -> Any:
     try:
         return certificate.extensions.get_extension_for_class(kind)

@@ -35,20 +35,15 @@ from pica import settings
 from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.app import Runtime, build_runtime
 from pica.authority.algorithms import signature_scheme
-from pica.authority.authorities import Caller, CreateCaRequest
+from pica.authority.authorities import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.key_hashes import subject_public_key_bits
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.model import (
-    CaConfiguration,
     CaStatus,
-    CaType,
     KeyAlgorithm,
-    OcspConfiguration,
-    RevocationConfiguration,
     RevocationReason,
     SigningAlgorithm,
-    Subject,
     Validity,
     ValidityType,
 )
@@ -56,18 +51,7 @@ from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.ocsp.signature import signature_algorithm_identifier
 from pica.wire.ocsp_http import request_from_path
 from tests.support.pki import ec_key, make_csr, rsa_key
-
-ROOT_TEMPLATE = "arn:aws:acm-pca:::template/RootCACertificate/V1"
-
-
-class MovableClock:
-    """Real time unless a test moves it."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+from tests.support.runtime import MovableClock, active_root
 
 
 @dataclass(frozen=True)
@@ -106,35 +90,15 @@ class World:
     def _new_ca(
         self, key_algorithm: KeyAlgorithm, signing_algorithm: SigningAlgorithm, ocsp_enabled: bool
     ) -> Ca:
-        services = self.runtime.services
-        arn = services.authorities.create(
+        arn, certificate = active_root(
+            self.runtime,
             self.caller,
-            CreateCaRequest(
-                type=CaType.ROOT,
-                configuration=CaConfiguration(
-                    key_algorithm,
-                    signing_algorithm,
-                    Subject(country="US", organization="pica tests", common_name="OCSP unit CA"),
-                ),
-                revocation_configuration=RevocationConfiguration(
-                    ocsp=OcspConfiguration(enabled=ocsp_enabled)
-                ),
-            ),
+            key_algorithm,
+            signing_algorithm,
+            ocsp_enabled=ocsp_enabled,
+            common_name="OCSP unit CA",
         )
-        csr = services.authorities.get_csr(self.caller, arn)
-        cert_arn = services.certificates.issue(
-            self.caller,
-            IssueRequest(
-                ca_arn=arn,
-                csr=csr.encode(),
-                signing_algorithm=signing_algorithm,
-                validity=Validity(5, ValidityType.YEARS),
-                template_arn=ROOT_TEMPLATE,
-            ),
-        )
-        pem = services.certificates.get(self.caller, arn, cert_arn).certificate
-        services.authorities.import_certificate(self.caller, arn, pem.encode(), None)
-        return Ca(arn, x509.load_pem_x509_certificate(pem.encode()), signing_algorithm)
+        return Ca(arn, certificate, signing_algorithm)
 
     def issue(self, ca: Ca) -> x509.Certificate:
         services = self.runtime.services
