@@ -10,9 +10,7 @@ import re
 import uuid
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.support.pki import create_ca, issue, make_csr, new_root
@@ -53,19 +51,6 @@ def list_all(pca: Any) -> list[dict[str, Any]]:
         for page in pca.get_paginator("list_certificate_authorities").paginate()
         for ca in page["CertificateAuthorities"]
     ]
-
-
-def unvalidated(server: LiveServer) -> Any:
-    """A client that lets values below a model minimum reach the server."""
-    key, secret = server.credentials()
-    return boto3.session.Session().client(
-        "acm-pca",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, parameter_validation=False),
-    )
 
 
 def disabled_root(pca: Any) -> str:
@@ -373,7 +358,7 @@ def test_restoration_period_outside_7_to_30_is_validation_exception(
 ) -> None:
     arn = create_ca(pca, **EC)
     with pytest.raises(ClientError) as excinfo:
-        unvalidated(server).delete_certificate_authority(
+        server.raw_client(parameter_validation=False).delete_certificate_authority(
             CertificateAuthorityArn=arn, PermanentDeletionTimeInDays=days
         )
     assert code_of(excinfo) == "ValidationException"

@@ -17,20 +17,8 @@ from tests.support.pki import (
     new_root_with_revocation,
     ocsp_url,
 )
-from tests.support.revocation import crl_reason, ocsp_answer, revoke, wait_for_crl
+from tests.support.revocation import REASON_CODES, crl_reason, ocsp_answer, revoke, wait_for_crl
 from tests.support.server import LiveServer
-
-# Each RevocationReason and the reasonCode (RFC 5280 5.3.1) it becomes in the CRL and in OCSP.
-REASONS = [
-    ("UNSPECIFIED", x509.ReasonFlags.unspecified),
-    ("KEY_COMPROMISE", x509.ReasonFlags.key_compromise),
-    ("CERTIFICATE_AUTHORITY_COMPROMISE", x509.ReasonFlags.ca_compromise),
-    ("AFFILIATION_CHANGED", x509.ReasonFlags.affiliation_changed),
-    ("SUPERSEDED", x509.ReasonFlags.superseded),
-    ("CESSATION_OF_OPERATION", x509.ReasonFlags.cessation_of_operation),
-    ("PRIVILEGE_WITHDRAWN", x509.ReasonFlags.privilege_withdrawn),
-    ("A_A_COMPROMISE", x509.ReasonFlags.aa_compromise),
-]
 
 
 def crl_and_ocsp_root(pca: Any, server: LiveServer) -> str:
@@ -106,7 +94,7 @@ def test_every_revocation_reason_reaches_the_crl_entry_and_the_ocsp_answer(
 ) -> None:
     ca = crl_and_ocsp_root(pca, server)
     revoked: dict[x509.ReasonFlags, x509.Certificate] = {}
-    for reason, flag in REASONS:
+    for reason, flag in REASON_CODES.items():
         certificate, _ = issue(pca, ca)
         pca.revoke_certificate(
             CertificateAuthorityArn=ca,

@@ -22,6 +22,19 @@ PUBLISH_DEADLINE = 15.0  # seconds; pica publishes within about one poll interva
 OCSP_REQUEST = "application/ocsp-request"
 OCSP_RESPONSE = "application/ocsp-response"
 
+# Each AWS RevocationReason and the reasonCode (RFC 5280 5.3.1) a relying party reads for it,
+# written out here rather than taken from pica, so that a wrong mapping in pica fails a test.
+REASON_CODES = {
+    "UNSPECIFIED": x509.ReasonFlags.unspecified,
+    "KEY_COMPROMISE": x509.ReasonFlags.key_compromise,
+    "CERTIFICATE_AUTHORITY_COMPROMISE": x509.ReasonFlags.ca_compromise,
+    "AFFILIATION_CHANGED": x509.ReasonFlags.affiliation_changed,
+    "SUPERSEDED": x509.ReasonFlags.superseded,
+    "CESSATION_OF_OPERATION": x509.ReasonFlags.cessation_of_operation,
+    "PRIVILEGE_WITHDRAWN": x509.ReasonFlags.privilege_withdrawn,
+    "A_A_COMPROMISE": x509.ReasonFlags.aa_compromise,
+}
+
 
 def revoke(
     pca: Any, ca: str, certificate: x509.Certificate, reason: str = "KEY_COMPROMISE"

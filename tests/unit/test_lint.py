@@ -34,6 +34,7 @@ from pica.authority.lint.tbs import read_with_asn1crypto, read_with_cryptography
 from pica.authority.lint.throwaway import throwaway_key, throwaway_sign
 from pica.authority.model import SigningAlgorithm
 from pica.errors import InvalidArgs
+from tests.support.pki import key_usage
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 CA_NOT_BEFORE = NOW - timedelta(days=365)
@@ -108,21 +109,6 @@ def issuer(kind: str = "ec") -> Issuer:
     )
     algorithm = ISSUER_ALGORITHMS[kind]
     return Issuer(key, _real_sign(builder, key, algorithm), algorithm)
-
-
-def key_usage(**bits: bool) -> x509.KeyUsage:
-    names = (
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    )
-    return x509.KeyUsage(**{name: bits.get(name, False) for name in names})
 
 
 def ca_key_usage() -> x509.KeyUsage:

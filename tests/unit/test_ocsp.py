@@ -51,6 +51,7 @@ from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.ocsp.signature import signature_algorithm_identifier
 from pica.wire.ocsp_http import request_from_path
 from tests.support.pki import ec_key, make_csr, rsa_key
+from tests.support.revocation import REASON_CODES
 from tests.support.runtime import MovableClock, active_root
 
 
@@ -266,17 +267,7 @@ def test_revoked_shows_time_and_reason_at_once(world: World, reason: RevocationR
     response = ocsp.load_der_ocsp_response(responder.respond(request))
     assert response.certificate_status is ocsp.OCSPCertStatus.REVOKED
     assert response.revocation_time_utc == revoked_at.replace(microsecond=0)
-    expected = {
-        RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
-        RevocationReason.KEY_COMPROMISE: x509.ReasonFlags.key_compromise,
-        RevocationReason.CERTIFICATE_AUTHORITY_COMPROMISE: x509.ReasonFlags.ca_compromise,
-        RevocationReason.AFFILIATION_CHANGED: x509.ReasonFlags.affiliation_changed,
-        RevocationReason.SUPERSEDED: x509.ReasonFlags.superseded,
-        RevocationReason.CESSATION_OF_OPERATION: x509.ReasonFlags.cessation_of_operation,
-        RevocationReason.PRIVILEGE_WITHDRAWN: x509.ReasonFlags.privilege_withdrawn,
-        RevocationReason.A_A_COMPROMISE: x509.ReasonFlags.aa_compromise,
-    }
-    assert response.revocation_reason is expected[reason]
+    assert response.revocation_reason is REASON_CODES[reason]
 
 
 @pytest.mark.parametrize("serial", [0, -5, 1 << 170, 0x1234567890ABCDEF])

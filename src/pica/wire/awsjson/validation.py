@@ -29,7 +29,7 @@ rendered in `violations`.
 from __future__ import annotations
 
 import binascii
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any, Final
 
 from botocore.model import ServiceModel
@@ -108,20 +108,39 @@ def _lower_camel(name: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _length_checks(shape: Any) -> tuple[int | None, int | None]:
-    """The shape's min/max, with a zero minimum dropped because it can never be violated."""
-    low = shape.metadata.get("min")
-    high = shape.metadata.get("max")
-    return (low or None), high
+class _Lengths:
+    """A shape's length bounds (characters, decoded octets or members) and Coral's message for
+    each, built once per shape. A zero minimum is dropped: it can never be violated."""
+
+    __slots__ = ("_high", "_high_message", "_low", "_low_message")
+
+    def __init__(self, shape: Any) -> None:
+        self._low: int | None = shape.metadata.get("min") or None
+        self._high: int | None = shape.metadata.get("max")
+        self._low_message = f"Member must have length greater than or equal to {self._low}"
+        self._high_message = f"Member must have length less than or equal to {self._high}"
+
+    def violated(self, length: int) -> str | None:
+        """The constraint a value of `length` breaks, if any (the model's minimums never exceed
+        its maximums, so a value breaks one at most)."""
+        if self._low is not None and length < self._low:
+            return self._low_message
+        if self._high is not None and length > self._high:
+            return self._high_message
+        return None
+
+    def check(self, value: Sized, path: str, violations: Violations) -> None:
+        """Record the constraint `value` breaks by its own length, if any."""
+        constraint = self.violated(len(value))
+        if constraint is not None:
+            violations.add(value, path, constraint)
 
 
 def _compile_string(shape: Any) -> _Check:
     enum_values: list[str] = list(shape.metadata.get("enum") or ())
     allowed = frozenset(enum_values) if enum_values else None
     enum_constraint = "Member must satisfy enum value set: [" + ", ".join(enum_values) + "]"
-    min_length, max_length = _length_checks(shape)
-    min_constraint = f"Member must have length greater than or equal to {min_length}"
-    max_constraint = f"Member must have length less than or equal to {max_length}"
+    lengths = _Lengths(shape)
     raw_pattern: str | None = shape.metadata.get("pattern")
     regex = compile_java_pattern(raw_pattern) if raw_pattern else None
     pattern_constraint = f"Member must satisfy regular expression pattern: {raw_pattern}"
@@ -131,10 +150,7 @@ def _compile_string(shape: Any) -> _Check:
             raise _type_error(path, value, "a string")
         if allowed is not None and value not in allowed:
             violations.add(value, path, enum_constraint)
-        if min_length is not None and len(value) < min_length:
-            violations.add(value, path, min_constraint)
-        if max_length is not None and len(value) > max_length:
-            violations.add(value, path, max_constraint)
+        lengths.check(value, path, violations)
         if regex is not None and regex.fullmatch(value) is None:
             violations.add(value, path, pattern_constraint)
 
@@ -196,9 +212,7 @@ def _check_anything(value: object, path: str, violations: Violations) -> None:
 
 
 def _compile_blob(shape: Any) -> _Check:
-    min_length, max_length = _length_checks(shape)
-    min_constraint = f"Member must have length greater than or equal to {min_length}"
-    max_constraint = f"Member must have length less than or equal to {max_length}"
+    lengths = _Lengths(shape)
 
     def check_blob(value: object, path: str, violations: Violations) -> None:
         if not isinstance(value, str):
@@ -212,10 +226,9 @@ def _compile_blob(shape: Any) -> _Check:
                 SERIALIZATION_EXCEPTION,
                 f"Cannot deserialize '{path}': invalid base64 data ({exc})",
             ) from None
-        if min_length is not None and decoded_length < min_length:
-            violations.add(ByteBuffer(decoded_length), path, min_constraint)
-        if max_length is not None and decoded_length > max_length:
-            violations.add(ByteBuffer(decoded_length), path, max_constraint)
+        length_constraint = lengths.violated(decoded_length)
+        if length_constraint is not None:
+            violations.add(ByteBuffer(decoded_length), path, length_constraint)
 
     return check_blob
 
@@ -292,17 +305,12 @@ class _Compiler:
 
     def _list(self, shape: Any) -> _Check:
         check_member = self.compile(shape.member)
-        min_size, max_size = _length_checks(shape)
-        min_constraint = f"Member must have length greater than or equal to {min_size}"
-        max_constraint = f"Member must have length less than or equal to {max_size}"
+        sizes = _Lengths(shape)
 
         def check_list(value: object, path: str, violations: Violations) -> None:
             if not isinstance(value, list):
                 raise _type_error(path, value, "a list")
-            if min_size is not None and len(value) < min_size:
-                violations.add(value, path, min_constraint)
-            if max_size is not None and len(value) > max_size:
-                violations.add(value, path, max_constraint)
+            sizes.check(value, path, violations)
             for position, item in enumerate(value, 1):
                 item_path = f"{path}.{position}.member"
                 if item is None:
@@ -315,19 +323,12 @@ class _Compiler:
     def _map(self, shape: Any) -> _Check:
         check_key = self.compile(shape.key)
         check_value = self.compile(shape.value)
-        min_size, max_size = _length_checks(shape)
+        sizes = _Lengths(shape)
 
         def check_map(value: object, path: str, violations: Violations) -> None:
             if not isinstance(value, dict):
                 raise _type_error(path, value, "a map")
-            if min_size is not None and len(value) < min_size:
-                violations.add(
-                    value, path, f"Member must have length greater than or equal to {min_size}"
-                )
-            if max_size is not None and len(value) > max_size:
-                violations.add(
-                    value, path, f"Member must have length less than or equal to {max_size}"
-                )
+            sizes.check(value, path, violations)
             for key, item in value.items():
                 check_key(key, f"{path}.{key}.key", violations)
                 if item is None:
