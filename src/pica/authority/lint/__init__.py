@@ -14,9 +14,9 @@ Two layers, because they cost very different amounts:
   certificate, including the fixed-shape templates' fast path.
 - pkilint's PKIX certificate validators (`pkilint_validators`): hundreds of checks over every
   field (general name syntax, policy qualifiers, extension encodings...), two to three
-  milliseconds a certificate.
-  They run where the caller shapes the content: passthrough and Blank templates and CA
-  certificates (`LintMode.SHAPED`, the default), or on every certificate (`LintMode.ALL`).
+  milliseconds a certificate. They run where the caller shapes the content: passthrough and
+  Blank templates and CA certificates (`LintMode.SHAPED`, the default), or on every
+  certificate (`LintMode.ALL`).
 
 What a finding does depends on `FindingsMode`. `REFUSE` (the default) refuses on any finding.
 `RECORD` signs what AWS Private CA would sign: only the findings that break a rule AWS itself
