@@ -59,7 +59,7 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("certificate_builder (", "issuer_key_identifier ("),
     ),
     ("CA certificate PEM parse (per request)", WORK, ("parse_certificate_pem (",)),
-    ("OCSP: sign the response", WORK, ("_sign (pica/authority/ocsp.py)",)),
+    ("OCSP: sign the response", WORK, ("sign_response (pica/authority/ocsp/signature.py)",)),
     ("SQL commit", WORK, ("_commit_impl (sqlalchemy", "do_commit (sqlalchemy")),
     ("SQL: load the CA record", WORK, ("load_ca (pica/authority",)),
     ("SQL: insert the certificate", WORK, ("insert_certificate (pica/adapters",)),
@@ -69,8 +69,12 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         WORK,
         ("pica/adapters/storage/", "sqlalchemy/", "sqlite3"),
     ),
-    ("OCSP: parse request, build response (asn1crypto)", WORK, ("pica/authority/ocsp.py",)),
-    ("model validation (botocore model)", WORK, ("RequestValidator.", "awsjson/validation.py")),
+    ("OCSP: parse request, build response (asn1crypto)", WORK, ("pica/authority/ocsp/",)),
+    (
+        "model validation (botocore model)",
+        WORK,
+        ("RequestValidator.", "awsjson/validation.py", "awsjson/violations.py"),
+    ),
     (
         "JSON decode/encode",
         WORK,

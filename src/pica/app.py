@@ -30,10 +30,10 @@ from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.keys import PrivateKeyCache
-from pica.authority.lint import FindingsMode, LintGate, LintMode
+from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsFanOut, FindingsLog
-from pica.authority.ocsp import OcspResponder
-from pica.authority.ports import KeyStore, ObjectStore
+from pica.authority.ocsp.responder import OcspResponder
+from pica.authority.ports import Clock, KeyStore, ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
 from pica.readiness import readiness_checks
@@ -109,11 +109,11 @@ def build_object_store(settings: Settings) -> ObjectStore:
     return LocalDirObjectStore(settings.buckets_dir, settings.resolved_public_url)
 
 
-def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
+def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None = None) -> Runtime:
     """Open the installation (`pica.startup`: `initialise` only for `pica serve`) and build the
-    services on it."""
+    services on it. `clock` is the system clock unless a test moves time."""
     store, key_store = open_installation(settings, initialise=initialise)
-    clock = SystemClock()
+    clock = clock or SystemClock()
     keys = PrivateKeyCache(key_store)
     objects = build_object_store(settings)
     urls = RevocationUrls(

@@ -2,6 +2,9 @@
 arguments, call the app, print results.
 
 Management commands open the same database as the server and work while it runs.
+
+Over the ~400 lines pica aims for because it holds the parser of every subcommand with the few
+lines that call the app for it; each command's logic lives in the module it calls.
 """
 
 from __future__ import annotations

@@ -12,16 +12,22 @@ import json
 import os
 import textwrap
 import tomllib
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from pica.authority.quotas import CRL_PARTITION_SIZE, MAX_CAS_PER_ACCOUNT
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_DATA_DIR = "./pica-data"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 ACCESS_LOG_FORMATS = ("logfmt", "json", "off")
+# The API endpoint takes no default of its own: a 2 MiB chain in base64 plus JSON fits.
+DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -68,10 +74,12 @@ class Settings:
         default="info", metadata=_meaning("critical, error, warning, info or debug")
     )
     max_body_bytes: int = field(
-        default=4 * 1024 * 1024, metadata=_meaning("largest request body accepted (413 beyond)")
+        default=DEFAULT_MAX_BODY_BYTES,
+        metadata=_meaning("largest request body accepted (413 beyond)"),
     )
     max_cas_per_account: int = field(
-        default=200, metadata=_meaning("certificate authorities an account may hold")
+        default=MAX_CAS_PER_ACCOUNT,
+        metadata=_meaning("certificate authorities an account may hold"),
     )
     public_url: str | None = field(
         default=None,
@@ -97,7 +105,8 @@ class Settings:
     )
     s3_secret_access_key: str | None = field(default=None, metadata=_meaning("S3 secret key"))
     crl_partition_size: int = field(
-        default=100_000, metadata=_meaning("certificates per partition of PARTITIONED CRLs")
+        default=CRL_PARTITION_SIZE,
+        metadata=_meaning("certificates per partition of PARTITIONED CRLs"),
     )
     crl_poll_seconds: float = field(
         default=1.0, metadata=_meaning("how often each process looks for CRLs to publish")
@@ -176,18 +185,37 @@ class Settings:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 
+def _resolved_path(value: Any) -> Path:
+    return Path(value).resolve()
+
+
+# How a value from TOML, the environment (always text) or a flag becomes each type a setting
+# holds. Checked when the module loads: a setting of any other type fails at import.
+_COERCIONS: dict[type, Callable[[Any], Any]] = {
+    int: int,
+    float: float,
+    str: str,
+    Path: _resolved_path,
+}
+
+
+def _held_type(hint: Any) -> type:
+    """The type a setting holds when it is set: X for both `X` and `X | None`."""
+    held = [arg for arg in typing.get_args(hint) if arg is not type(None)] or [hint]
+    if len(held) != 1 or held[0] not in _COERCIONS:
+        raise TypeError(f"no coercion for a setting of type {hint}")
+    result: type = held[0]
+    return result
+
+
+_TYPES = {name: _held_type(hint) for name, hint in typing.get_type_hints(Settings).items()}
+
+
 def _coerce(name: str, value: Any) -> Any:
-    field_type = str(_FIELDS[name].type)
+    if value is None:
+        return None
     try:
-        if value is None:
-            return None
-        if "float" in field_type:
-            return float(value)
-        if "int" in field_type:
-            return int(value)
-        if "Path" in field_type:
-            return Path(value).resolve()
-        return str(value)
+        return _COERCIONS[_TYPES[name]](value)
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"setting {name}: {value!r} is not valid") from exc
 

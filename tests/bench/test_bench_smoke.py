@@ -226,7 +226,7 @@ def test_profile_summary_and_speedscope(tmp_path: Path) -> None:
         "sign (pica/authority/issuance.py);CertificateBuilder.sign (cryptography/x509/base.py) 30\n"
         "run (anyio/_backends/_asyncio.py);issue_certificate (pica/wire/awsjson/handlers.py);"
         "CertificateService.issue (pica/authority/certificates.py);"
-        "LintGate.check (pica/authority/lint.py);"
+        "LintGate.check (pica/authority/lint/gate.py);"
         "sign (pica/authority/issuance.py) 10\n"
         "_run_once (asyncio/base_events.py);EpollSelector.select (selectors.py) 60\n"
     )

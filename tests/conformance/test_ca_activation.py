@@ -23,6 +23,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
 from tests.support.pki import (
     ROOT_TEMPLATE,
     activate_root,
+    ca_certificate,
     ca_config,
     create_ca,
     issue,
@@ -77,11 +78,6 @@ def describe(pca: Any, arn: str) -> dict[str, Any]:
         "CertificateAuthority"
     ]
     return ca
-
-
-def ca_certificate(pca: Any, arn: str) -> x509.Certificate:
-    pem: str = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)["Certificate"]
-    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def ca_csr(pca: Any, arn: str) -> x509.CertificateSigningRequest:

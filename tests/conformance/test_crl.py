@@ -5,8 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,45 +23,8 @@ from tests.support.pki import (
     new_root_with_revocation,
     new_subordinate,
 )
+from tests.support.revocation import revoke, wait_for_crl
 from tests.support.server import LiveServer
-
-PUBLISH_DEADLINE = 15.0  # seconds; pica publishes within about one poll interval
-
-
-def fetch(url: str) -> bytes | None:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            body: bytes = response.read()
-            assert response.headers["Content-Type"] == "application/pkix-crl"
-            return body
-    except urllib.error.HTTPError as error:
-        error.close()
-        return None
-
-
-def wait_for_crl(
-    url: str, condition: Callable[[x509.CertificateRevocationList], bool]
-) -> x509.CertificateRevocationList:
-    deadline = time.monotonic() + PUBLISH_DEADLINE
-    last: x509.CertificateRevocationList | None = None
-    while time.monotonic() < deadline:
-        body = fetch(url)
-        if body is not None:
-            last = x509.load_der_x509_crl(body)
-            if condition(last):
-                return last
-        time.sleep(0.2)
-    raise AssertionError(f"no CRL at {url} satisfied the condition in time (last: {last})")
-
-
-def revoke(
-    pca: Any, ca: str, certificate: x509.Certificate, reason: str = "KEY_COMPROMISE"
-) -> None:
-    pca.revoke_certificate(
-        CertificateAuthorityArn=ca,
-        CertificateSerial=f"{certificate.serial_number:x}",
-        RevocationReason=reason,
-    )
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-from tests.conformance.test_crl import revoke, wait_for_crl
 from tests.conftest import S3_BUCKET
 from tests.support.pki import cdp_url, issue, new_root_with_revocation
+from tests.support.revocation import revoke, wait_for_crl
 from tests.support.seaweedfs import SeaweedFs
 from tests.support.server import LiveServer
 

@@ -31,9 +31,9 @@ from cryptography import x509
 
 from pica.adapters.keystore.kek_file import key_ref_for
 from pica.settings import Settings
-from tests.conformance.test_crl import wait_for_crl
 from tests.support.pki import cdp_url, issue, new_root, new_root_with_revocation
 from tests.support.postgres import PostgresUnavailable, postgres_server
+from tests.support.revocation import wait_for_crl
 from tests.support.server import LiveServer, free_port, http_answers
 
 README = Path(__file__).resolve().parents[2] / "README.md"

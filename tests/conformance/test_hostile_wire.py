@@ -25,7 +25,6 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.conformance.test_crl import revoke, wait_for_crl
 from tests.conformance.test_wire import (
     CONTENT_TYPE,
     PREFIX,
@@ -38,6 +37,7 @@ from tests.conformance.test_wire import (
 )
 from tests.conftest import S3_BUCKET
 from tests.support.pki import cdp_url, issue, new_root, new_root_with_revocation
+from tests.support.revocation import revoke, wait_for_crl
 from tests.support.seaweedfs import SeaweedFs
 from tests.support.server import LiveServer, free_port
 

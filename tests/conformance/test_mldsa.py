@@ -10,7 +10,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import mldsa
 from cryptography.x509.verification import PolicyBuilder, Store
 
-from tests.conformance.test_crl import revoke, wait_for_crl
 from tests.support.pki import (
     activate_root,
     cdp_url,
@@ -20,6 +19,7 @@ from tests.support.pki import (
     new_root,
     new_subordinate,
 )
+from tests.support.revocation import revoke, wait_for_crl
 
 LEVELS = ["ML_DSA_44", "ML_DSA_65", "ML_DSA_87"]
 

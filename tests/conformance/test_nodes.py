@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 from cryptography.x509 import ocsp
 
-from tests.conformance.test_crl import revoke, wait_for_crl
-from tests.conformance.test_ocsp import ca_certificate, der_request, http
-from tests.support.pki import cdp_url, issue, new_root_with_revocation
+from tests.support.pki import ca_certificate, cdp_url, issue, new_root_with_revocation
 from tests.support.postgres import PostgresServer, PostgresUnavailable, postgres_server
+from tests.support.revocation import der_request, http, revoke, wait_for_crl
 from tests.support.server import LiveServer, free_port
 
 

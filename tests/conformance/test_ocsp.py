@@ -20,15 +20,18 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
-from tests.support.pki import issue, new_root_with_revocation, ocsp_url, pkilint_findings
+from tests.support.pki import (
+    ca_certificate,
+    issue,
+    new_root_with_revocation,
+    ocsp_url,
+    pkilint_findings,
+)
+from tests.support.revocation import OCSP_REQUEST, OCSP_RESPONSE, der_request, http, revoke
 from tests.support.server import LiveServer, free_port
-
-OCSP_REQUEST = "application/ocsp-request"
-OCSP_RESPONSE = "application/ocsp-response"
 
 
 def ocsp_root(pca: Any, server: LiveServer, *, cname: bool = True) -> str:
@@ -42,11 +45,6 @@ def ocsp_root(pca: Any, server: LiveServer, *, cname: bool = True) -> str:
 def ocsp_ca(pca: Any, server: LiveServer) -> str:
     """An ACTIVE EC root with OCSP on, its AIA naming this server (`http://127.0.0.1:<port>`)."""
     return ocsp_root(pca, server)
-
-
-def ca_certificate(pca: Any, arn: str) -> x509.Certificate:
-    pem: str = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)["Certificate"]
-    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def write_pem(path: Path, certificate: x509.Certificate) -> Path:
@@ -80,32 +78,6 @@ def ocsp_lint_findings(response: bytes, workdir: Path) -> str:
     )
     assert completed.returncode in (0, 1), completed.stderr
     return (completed.stdout + completed.stderr).strip()
-
-
-def der_request(issuer: x509.Certificate, certificate: x509.Certificate) -> bytes:
-    builder = ocsp.OCSPRequestBuilder().add_certificate(certificate, issuer, hashes.SHA1())
-    return builder.build().public_bytes(Encoding.DER)
-
-
-def http(
-    url: str, body: bytes | None = None, content_type: str | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET")
-    if content_type is not None:
-        request.add_header("Content-Type", content_type)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers.items()), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers.items()), error.read()
-
-
-def revoke(pca: Any, ca_arn: str, certificate: x509.Certificate, reason: str) -> None:
-    pca.revoke_certificate(
-        CertificateAuthorityArn=ca_arn,
-        CertificateSerial=f"{certificate.serial_number:x}",
-        RevocationReason=reason,
-    )
 
 
 # --- openssl ocsp (POST) ----------------------------------------------------------------

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.x509 import ocsp
 
 from tests.support.pki import (
+    ca_certificate,
     cdp_url,
     extension_or_none,
     issue,
@@ -15,18 +17,42 @@ from tests.support.pki import (
     new_root_with_revocation,
     ocsp_url,
 )
+from tests.support.revocation import REASON_CODES, crl_reason, ocsp_answer, revoke, wait_for_crl
 from tests.support.server import LiveServer
 
-REASONS = [
-    "UNSPECIFIED",
-    "KEY_COMPROMISE",
-    "CERTIFICATE_AUTHORITY_COMPROMISE",
-    "AFFILIATION_CHANGED",
-    "SUPERSEDED",
-    "CESSATION_OF_OPERATION",
-    "PRIVILEGE_WITHDRAWN",
-    "A_A_COMPROMISE",
-]
+
+def crl_and_ocsp_root(pca: Any, server: LiveServer) -> str:
+    """An ACTIVE root publishing its CRL to a bucket pica serves and answering OCSP itself."""
+    return new_root_with_revocation(
+        pca,
+        {
+            "CrlConfiguration": {"Enabled": True, "S3BucketName": "revocation-outcomes"},
+            "OcspConfiguration": {"Enabled": True, "OcspCustomCname": f"127.0.0.1:{server.port}"},
+        },
+    )
+
+
+def assert_revoked_everywhere(
+    pca: Any, ca: str, revoked: dict[x509.ReasonFlags, x509.Certificate]
+) -> None:
+    """OCSP answers each certificate revoked with its reason at once; the CRL at the CDP lists
+    each with its reasonCode (none for unspecified, as RFC 5280 5.3.1 asks) once published."""
+    issuer = ca_certificate(pca, ca)
+    for reason, certificate in revoked.items():
+        answer = ocsp_answer(ocsp_url(certificate), issuer, certificate)
+        assert answer.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL
+        assert answer.certificate_status is ocsp.OCSPCertStatus.REVOKED, reason
+        assert answer.revocation_reason is reason
+    serials = {certificate.serial_number for certificate in revoked.values()}
+    crl = wait_for_crl(
+        cdp_url(next(iter(revoked.values()))),
+        lambda crl: {entry.serial_number for entry in crl} >= serials,
+    )
+    for reason, certificate in revoked.items():
+        entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
+        assert entry is not None
+        expected = None if reason is x509.ReasonFlags.unspecified else reason
+        assert crl_reason(entry) is expected, reason
 
 
 def colon_hex(serial: int) -> str:
@@ -63,14 +89,20 @@ def test_revoke_accepts_the_serial_spellings_aws_accepts(
         )
 
 
-@pytest.mark.parametrize("reason", REASONS)
-def test_every_revocation_reason_is_accepted(pca: Any, root_ca: str, reason: str) -> None:
-    certificate, _ = issue(pca, root_ca)
-    pca.revoke_certificate(
-        CertificateAuthorityArn=root_ca,
-        CertificateSerial=colon_hex(certificate.serial_number),
-        RevocationReason=reason,
-    )
+def test_every_revocation_reason_reaches_the_crl_entry_and_the_ocsp_answer(
+    pca: Any, server: LiveServer
+) -> None:
+    ca = crl_and_ocsp_root(pca, server)
+    revoked: dict[x509.ReasonFlags, x509.Certificate] = {}
+    for reason, flag in REASON_CODES.items():
+        certificate, _ = issue(pca, ca)
+        pca.revoke_certificate(
+            CertificateAuthorityArn=ca,
+            CertificateSerial=colon_hex(certificate.serial_number),
+            RevocationReason=reason,
+        )
+        revoked[flag] = certificate
+    assert_revoked_everywhere(pca, ca, revoked)
 
 
 def test_revoked_certificates_stay_retrievable(pca: Any, root_ca: str) -> None:
@@ -111,15 +143,12 @@ def test_unknown_and_malformed_serials(pca: Any, root_ca: str) -> None:
     assert error.value.response["Error"]["Code"] == "ValidationException"
 
 
-def test_a_disabled_ca_can_still_revoke(pca: Any) -> None:
-    ca = new_root_with_revocation(pca, {})
+def test_a_disabled_ca_can_still_revoke(pca: Any, server: LiveServer) -> None:
+    ca = crl_and_ocsp_root(pca, server)
     certificate, _ = issue(pca, ca)
     pca.update_certificate_authority(CertificateAuthorityArn=ca, Status="DISABLED")
-    pca.revoke_certificate(
-        CertificateAuthorityArn=ca,
-        CertificateSerial=f"{certificate.serial_number:x}",
-        RevocationReason="CESSATION_OF_OPERATION",
-    )
+    revoke(pca, ca, certificate, "CESSATION_OF_OPERATION")
+    assert_revoked_everywhere(pca, ca, {x509.ReasonFlags.cessation_of_operation: certificate})
 
 
 def test_a_root_cannot_revoke_its_own_certificate(pca: Any, root_ca: str) -> None:

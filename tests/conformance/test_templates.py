@@ -19,6 +19,7 @@ from tests.support.pki import (
     create_ca,
     ec_key,
     extension_or_none,
+    key_usage,
     make_csr,
     pkilint_findings,
     template,
@@ -37,21 +38,6 @@ def csr_with(*extensions: x509.ExtensionType, common_name: str | None = "leaf.ex
         critical = isinstance(extension, (x509.KeyUsage, x509.BasicConstraints))
         builder = builder.add_extension(extension, critical=critical)
     return builder.sign(key, hashes.SHA256()).public_bytes(Encoding.PEM)
-
-
-def ku(**bits: bool) -> x509.KeyUsage:
-    names = [
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-        "encipher_only",
-        "decipher_only",
-    ]
-    return x509.KeyUsage(**{n: bits.get(n, False) for n in names})
 
 
 def issue_with(
@@ -86,7 +72,7 @@ def request_for(name: str) -> tuple[bytes, dict[str, Any] | None]:
         {"key_cert_sign": True, "crl_sign": True} if t.is_ca else {}
     )
     extensions: list[x509.ExtensionType] = [
-        ku(**bits),
+        key_usage(**bits),
         x509.SubjectAlternativeName([x509.DNSName("leaf.example")]),
     ]
     if not t.is_ca:
@@ -347,7 +333,7 @@ def test_the_lint_gate_refuses_name_constraints_on_an_end_entity(pca: Any, root_
 
 def test_blank_templates_take_key_usage_from_the_csr(pca: Any, root_ca: str) -> None:
     csr = csr_with(
-        ku(digital_signature=True, key_agreement=True),
+        key_usage(digital_signature=True, key_agreement=True),
         x509.SubjectAlternativeName([x509.DNSName("csr.example")]),
     )
     certificate = issue_with(pca, root_ca, "BlankEndEntityCertificate_CSRPassthrough", csr)

@@ -130,19 +130,6 @@ def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     return error["Code"], error.get("Message", "")
 
 
-def client(server: LiveServer, **config: Any) -> Any:
-    """A boto3 client like `server.client()`, with extra botocore Config options."""
-    key, secret = server.credentials()
-    return boto3.session.Session().client(
-        "acm-pca",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
-    )
-
-
 def unknown_arn(root_ca: str) -> str:
     account = root_ca.split(":")[4]
     return f"arn:aws:acm-pca:us-east-1:{account}:certificate-authority/{uuid.uuid4()}"
@@ -481,7 +468,7 @@ def test_target_changed_after_signing_is_invalid_signature(server: LiveServer) -
 def test_body_changed_after_signing_through_boto3_is_invalid_signature(
     server: LiveServer,
 ) -> None:
-    tampering = client(server)
+    tampering = server.raw_client()
 
     def tamper(request: Any, **_: Any) -> None:
         request.body = request.body.replace(b'"MaxResults": 1', b'"MaxResults": 9')
@@ -551,7 +538,7 @@ def test_garbage_authorization_is_incomplete_signature(
 
 
 def test_garbage_authorization_through_boto3_is_incomplete_signature(server: LiveServer) -> None:
-    garbling = client(server)
+    garbling = server.raw_client()
 
     def garble(request: Any, **_: Any) -> None:
         request.headers["Authorization"] = "not a signature"
@@ -749,7 +736,7 @@ def test_rejected_requests_change_nothing(server: LiveServer, pca: Any) -> None:
     before = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]
     tags_before = pca.list_tags(CertificateAuthorityArn=arn)["Tags"]
 
-    unchecked = client(server, parameter_validation=False)
+    unchecked = server.raw_client(parameter_validation=False)
     attempts: list[tuple[str, dict[str, Any]]] = [
         ("update_certificate_authority", {"Status": "DELETED"}),
         ("update_certificate_authority", {"Status": "PENDING_CERTIFICATE"}),

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
-from tests.conformance.test_crl import wait_for_crl
 from tests.fuzz.strategies import HttpRequest, ModelStrategies, Targets, any_request
 from tests.fuzz.world import Sender, build_targets, is_server_error, server_errors_in
 from tests.support.pki import cdp_url, issue, new_root_with_revocation
+from tests.support.revocation import wait_for_crl
 from tests.support.server import LiveServer, free_port
 
 MAX_LISTED_FAILURES = 20

@@ -23,8 +23,8 @@ from botocore.credentials import Credentials
 from botocore.model import ServiceModel, Shape
 from hypothesis import strategies as st
 
+from pica.wire.awsjson.java_pattern import compile_java_pattern
 from pica.wire.awsjson.service_model import load_service_model
-from pica.wire.awsjson.validation import compile_java_pattern
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "ACMPrivateCA."

@@ -17,6 +17,32 @@ from cryptography.x509.oid import NameOID
 ROOT_TEMPLATE = "arn:aws:acm-pca:::template/RootCACertificate/V1"
 
 
+# The keyUsage bits in RFC 5280 order, as cryptography's x509.KeyUsage names them.
+KEY_USAGE_BITS = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+    "encipher_only",
+    "decipher_only",
+)
+
+
+def key_usage(**bits: bool) -> x509.KeyUsage:
+    """A KeyUsage asserting the bits given as True (cryptography wants all nine named)."""
+    return x509.KeyUsage(**{name: bits.get(name, False) for name in KEY_USAGE_BITS})
+
+
+def asserted_bits(usage: x509.KeyUsage) -> set[str]:
+    """The bits a KeyUsage asserts (cryptography reads encipherOnly/decipherOnly only with
+    keyAgreement)."""
+    names = KEY_USAGE_BITS if usage.key_agreement else KEY_USAGE_BITS[:-2]
+    return {name for name in names if getattr(usage, name)}
+
+
 def template(name: str) -> str:
     return f"arn:aws:acm-pca:::template/{name}/V1"
 
@@ -241,6 +267,12 @@ def new_root_with_revocation(
     )["CertificateAuthorityArn"]
     activate_root(pca, arn, signing)
     return arn
+
+
+def ca_certificate(pca: Any, arn: str) -> x509.Certificate:
+    """The CA's own certificate, as GetCertificateAuthorityCertificate returns it."""
+    pem: str = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)["Certificate"]
+    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def extension_or_none(certificate: x509.Certificate, kind: type[x509.ExtensionType]) -> Any:

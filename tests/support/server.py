@@ -123,16 +123,28 @@ class LiveServer:
     ) -> Any:
         """A boto3 acm-pca client whose every GetCertificate chain is checked by three
         validators (`tests.support.validators`)."""
+        client = self.raw_client(access_key, secret_key, region=region)
+        return watch_client(client, strict=self.strict_chains)
+
+    def raw_client(
+        self,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        *,
+        region: str = "us-east-1",
+        **config: Any,
+    ) -> Any:
+        """A plain boto3 acm-pca client (no chain checks), with extra botocore Config options
+        (`parameter_validation=False` lets values below a model minimum reach the server)."""
         default_key, default_secret = self.credentials()
-        client = boto3.session.Session().client(
+        return boto3.session.Session().client(
             "acm-pca",
             endpoint_url=self.endpoint,
             region_name=region,
             aws_access_key_id=access_key or default_key,
             aws_secret_access_key=secret_key or default_secret,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
         )
-        return watch_client(client, strict=self.strict_chains)
 
     def new_account(self) -> tuple[str, str, str]:
         """A fresh account and an access key for it: (account id, key id, secret)."""

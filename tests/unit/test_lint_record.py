@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pica.authority.lint import ERROR, Finding
+from pica.authority.lint.finding import ERROR, Finding
 from pica.authority.lint_record import FindingsLog, SignedWithFindings
 from pica.settings import SettingsError, build, load
 

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pica.authority.model import CrlConfiguration, RevocationConfiguration, S3ObjectAcl
+from pica.authority.model import (
+    CrlConfiguration,
+    CrlType,
+    OcspConfiguration,
+    RevocationConfiguration,
+    S3ObjectAcl,
+)
 from pica.authority.revocation_settings import (
     PERMISSION_TEST_KEY,
     check_bucket_name,
@@ -124,3 +130,31 @@ def test_bucket_names_s3_refuses(bucket: str, reason: str) -> None:
     with pytest.raises(InvalidArgs, match="not a valid bucket name") as excinfo:
         check_bucket_name(bucket)
     assert reason in excinfo.value.message
+
+
+def test_revocation_defaults_and_rules() -> None:
+    enabled = normalise(
+        RevocationConfiguration(crl=CrlConfiguration(enabled=True, s3_bucket_name="my-bucket"))
+    )
+    assert enabled.crl.expiration_in_days == 7
+    assert enabled.crl.s3_object_acl is S3ObjectAcl.PUBLIC_READ
+    assert enabled.crl.crl_type is CrlType.COMPLETE
+    assert enabled.crl.omit_extension is False
+    for bad in [
+        RevocationConfiguration(crl=CrlConfiguration(enabled=False, expiration_in_days=7)),
+        RevocationConfiguration(crl=CrlConfiguration(enabled=True)),
+        RevocationConfiguration(
+            crl=CrlConfiguration(enabled=True, s3_bucket_name="b-1", custom_cname="http://x")
+        ),
+        RevocationConfiguration(
+            crl=CrlConfiguration(
+                enabled=True, s3_bucket_name="b-1", custom_cname="x.example", omit_extension=True
+            )
+        ),
+        RevocationConfiguration(ocsp=OcspConfiguration(enabled=False, ocsp_custom_cname="x")),
+        RevocationConfiguration(
+            ocsp=OcspConfiguration(enabled=True, ocsp_custom_cname="https://x")
+        ),
+    ]:
+        with pytest.raises(InvalidArgs):
+            normalise(bad)

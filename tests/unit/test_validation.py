@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 import pytest
 
 from pica.wire.awsjson.service_model import load_service_model
-from pica.wire.awsjson.validation import (
-    MAX_LISTED_VIOLATIONS,
-    RequestValidationError,
-    RequestValidator,
-    compile_java_pattern,
-    translate_java_pattern,
-)
+from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
+from pica.wire.awsjson.violations import MAX_LISTED_VIOLATIONS
 
 CA_ARN = (
     "arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/"
@@ -95,18 +89,6 @@ def test_service_model_is_acm_pca_json() -> None:
     assert model.signing_name == "acm-pca"
     assert model.metadata["targetPrefix"] == "ACMPrivateCA"
     assert model.resolved_protocol == "json"
-
-
-def test_every_model_pattern_translates_and_compiles() -> None:
-    model = load_service_model()
-    patterns = {
-        shape.metadata["pattern"]
-        for name in model.shape_names
-        if "pattern" in (shape := model.shape_for(name)).metadata
-    }
-    assert patterns
-    for pattern in patterns:
-        compile_java_pattern(pattern)
 
 
 def test_unknown_operation_is_refused(validator: RequestValidator) -> None:
@@ -654,37 +636,6 @@ def test_empty_chain_blob_is_allowed(validator: RequestValidator) -> None:
         "ImportCertificateAuthorityCertificate",
         {"CertificateAuthorityArn": CA_ARN, "Certificate": CSR_B64, "CertificateChain": ""},
     )
-
-
-# --- pattern translation ----------------------------------------------------------------------
-
-
-def test_translation_of_unicode_properties() -> None:
-    regex = compile_java_pattern(r"([\p{L}\p{Z}\p{N}_.:/=+\-@]*)")
-    for good in ("abc", "Ünïcödé", "名前", "ελληνικά", "\u00a0", "٣", "Ⅻ", "a_b.c:d/e=f+g-h@i", ""):
-        assert regex.fullmatch(good), good
-    for bad in ("*", "a*b", "\t", "!", "#", "😀", "\u0301"):
-        assert regex.fullmatch(bad) is None, bad
-
-
-def test_translation_outside_a_class_and_negated() -> None:
-    assert re.fullmatch(translate_java_pattern(r"\p{Lu}+"), "ÀB")
-    assert re.fullmatch(translate_java_pattern(r"\p{Lu}+"), "Àb") is None
-    assert re.fullmatch(translate_java_pattern(r"\P{N}+"), "abc")
-    assert re.fullmatch(translate_java_pattern(r"\P{N}+"), "a1") is None
-
-
-def test_translation_refuses_what_it_cannot_express() -> None:
-    with pytest.raises(ValueError, match="nested"):
-        translate_java_pattern(r"[a-z[0-9]]")
-    with pytest.raises(ValueError, match="unsupported"):
-        translate_java_pattern(r"[\P{L}]")
-    with pytest.raises(ValueError, match="unsupported"):
-        translate_java_pattern(r"\p{Qq}")
-
-
-def test_escaped_backslash_before_p_is_not_a_property() -> None:
-    assert translate_java_pattern(r"\\p{L}") == r"\\p{L}"
 
 
 def test_rendering_a_deeply_nested_value_does_not_recurse_without_bound(

@@ -39,6 +39,7 @@ from pica.authority.names import general_name_to_x509, parse_oid, subject_to_nam
 from pica.authority.pagination import decode_token, encode_token
 from pica.authority.pem import certificate_pem, join_pem
 from pica.authority.ports import Clock, KeyStore, ObjectStore, Store, Transaction
+from pica.authority.quotas import MAX_CAS_PER_ACCOUNT
 from pica.errors import (
     Conflict,
     InvalidArgs,
@@ -70,7 +71,7 @@ class Caller:
 
 @dataclass(frozen=True)
 class Limits:
-    max_cas_per_account: int = 200
+    max_cas_per_account: int = MAX_CAS_PER_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -204,9 +205,7 @@ class CertificateAuthorityService:
             with self._store.transaction(read_only=True) as tx:
                 revocation_settings.check_bucket_owner(tx, revocation.crl, caller.account_id)
         revocation_settings.probe_bucket(self._objects, revocation.crl)
-        tagging.check_tags(list(request.tags))
-        if len({t.key for t in request.tags}) != len(request.tags):
-            raise InvalidArgs("Tag keys must be unique.")
+        tagging.check_initial_tags(list(request.tags))
         scope = f"{caller.account_id}:CreateCertificateAuthority"
         token = request.idempotency_token
         if token is not None:

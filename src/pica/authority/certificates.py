@@ -36,7 +36,8 @@ from pica.authority.issuance import (
 )
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
-from pica.authority.lint import Finding, LintGate
+from pica.authority.lint.finding import Finding
+from pica.authority.lint.gate import LintGate
 from pica.authority.lint_record import SignedWithFindings
 from pica.authority.model import (
     ApiPassthrough,

@@ -8,32 +8,20 @@ from __future__ import annotations
 
 import hashlib
 
+from asn1crypto import core as asn1_core
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 
-def _tlv(data: bytes, offset: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end of contents) of the DER element at `offset`."""
-    tag = data[offset]
-    length = data[offset + 1]
-    start = offset + 2
-    if length & 0x80:
-        size = length & 0x7F
-        length = int.from_bytes(data[start : start + size], "big")
-        start += size
-    return tag, start, start + length
-
-
 def subject_public_key_bits(public_key: CertificatePublicKeyTypes) -> bytes:
+    """The subjectPublicKey BIT STRING's value (without the unused-bits octet, always 0)."""
     spki = public_key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _, body, _ = _tlv(spki, 0)  # SubjectPublicKeyInfo SEQUENCE
-    _, _, algorithm_end = _tlv(spki, body)  # AlgorithmIdentifier
-    tag, start, end = _tlv(spki, algorithm_end)
-    if tag != 0x03:
-        raise ValueError("SubjectPublicKeyInfo without a BIT STRING")
-    return spki[start + 1 : end]  # skip the unused-bits octet
+    # Read generically: asn1crypto's `keys.PublicKeyInfo` refuses algorithms it predates
+    # (ML-DSA). The BIT STRING is the second member; as an OctetBitString it reads as bytes.
+    bits: bytes = asn1_core.load(spki)[1].cast(asn1_core.OctetBitString).native
+    return bits
 
 
 def public_key_hashes(public_key: CertificatePublicKeyTypes) -> tuple[bytes, bytes]:

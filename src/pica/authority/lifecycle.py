@@ -22,7 +22,6 @@ class Action(enum.Enum):
     GET_CA_CERTIFICATE = "have a certificate authority certificate"
     GET_CERTIFICATE = "have issued certificates"
     GET_CSR = "have a certificate signing request"
-    TAG = "be tagged"
 
 
 S = CaStatus
@@ -40,7 +39,6 @@ ALLOWED: dict[Action, frozenset[CaStatus]] = {
     Action.GET_CSR: frozenset(
         {S.CREATING, S.PENDING_CERTIFICATE, S.ACTIVE, S.DISABLED, S.EXPIRED, S.FAILED}
     ),
-    Action.TAG: frozenset(set(CaStatus)),
 }
 
 # Stored-status transitions. EXPIRED is never stored: it is derived from the CA certificate.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from pica.authority.lint import Finding
+from pica.authority.lint.finding import Finding
 from pica.authority.ports import FindingsObserver
 
 log = logging.getLogger("pica.lint")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from asn1crypto import core as asn1_core
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
@@ -112,11 +113,5 @@ def _general_name(name: GeneralName) -> x509.GeneralName:
 
 def _der_utf8_string(value: str) -> bytes:
     """DER of a UTF8String, the usual encoding of an OtherName value given as text."""
-    raw = value.encode("utf-8")
-    length = len(raw)
-    if length < 0x80:
-        header = bytes([0x0C, length])
-    else:
-        size = (length.bit_length() + 7) // 8
-        header = bytes([0x0C, 0x80 | size]) + length.to_bytes(size, "big")
-    return header + raw
+    der: bytes = asn1_core.UTF8String(value).dump()
+    return der

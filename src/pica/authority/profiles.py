@@ -12,7 +12,10 @@ import base64
 import binascii
 import dataclasses
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
+from asn1crypto import core as asn1_core
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
@@ -70,37 +73,57 @@ def _template_key_usage(
     return flags
 
 
+class _EdiPartyName(asn1_core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
+    """RFC 5280 EDIPartyName. asn1crypto's own `x509.EDIPartyName` tags its DirectoryStrings
+    implicitly, which X.680 forbids for a CHOICE (a tagged CHOICE is always explicit), and
+    then refuses to encode them."""
+
+    _fields: ClassVar[list[tuple[str, type, dict[str, object]]]] = [
+        ("name_assigner", asn1_x509.DirectoryString, {"explicit": 0, "optional": True}),
+        ("party_name", asn1_x509.DirectoryString, {"explicit": 1}),
+    ]
+
+
+class _GeneralName(asn1_x509.GeneralName):  # type: ignore[misc]  # asn1crypto is untyped
+    """asn1crypto's GeneralName with `_EdiPartyName` for its ediPartyName alternative."""
+
+    _alternatives: ClassVar[list[tuple[str, type, dict[str, object]]]] = [
+        ("edi_party_name", _EdiPartyName, {"implicit": 5})
+        if alternative[0] == "edi_party_name"
+        else alternative
+        for alternative in asn1_x509.GeneralName._alternatives
+    ]
+
+
+class _GeneralNames(asn1_core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
+    _child_spec = _GeneralName
+
+
 def subject_alternative_names(names: tuple[GeneralName, ...]) -> x509.ExtensionType:
     """SAN from API GeneralNames; with an EdiPartyName, which cryptography cannot express,
-    the GeneralNames are DER-encoded here."""
+    the GeneralNames are assembled with asn1crypto around cryptography's encoding of the
+    others."""
     if any(n.edi_party_name is not None for n in names):
-        body = b"".join(_general_name_der(n) for n in names)
-        return x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, _der(0x30, body))
+        der: bytes = _GeneralNames([_general_name_asn1(n) for n in names]).dump()
+        return x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, der)
     return x509.SubjectAlternativeName([general_name_to_x509(n) for n in names])
 
 
-def _der(tag: int, content: bytes) -> bytes:
-    length = len(content)
-    if length < 0x80:
-        return bytes([tag, length]) + content
-    size = (length.bit_length() + 7) // 8
-    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + content
+def _directory_string(value: str) -> Any:
+    return asn1_x509.DirectoryString(name="utf8_string", value=value)
 
 
-def _general_name_der(name: GeneralName) -> bytes:
+def _general_name_asn1(name: GeneralName) -> Any:
     edi = name.edi_party_name
     if edi is None:
-        # cryptography encodes one GeneralName inside a SEQUENCE: take the element out.
+        # cryptography's encoding of the one name, read back out of its SEQUENCE as it is.
         encoded = x509.SubjectAlternativeName([general_name_to_x509(name)]).public_bytes()
-        header = 2 if encoded[1] < 0x80 else 2 + (encoded[1] & 0x7F)
-        return encoded[header:]
-    # RFC 5280: ediPartyName [5] EDIPartyName, whose members are [0]/[1] DirectoryString; a
-    # tagged CHOICE is always explicitly tagged. DirectoryString as UTF8String.
-    content = b""
+        return _GeneralNames.load(encoded)[0]
+    # DirectoryString as UTF8String, as cryptography writes every other string.
+    value: dict[str, object] = {"party_name": _directory_string(edi.party_name)}
     if edi.name_assigner is not None:
-        content += _der(0xA0, _der(0x0C, edi.name_assigner.encode("utf-8")))
-    content += _der(0xA1, _der(0x0C, edi.party_name.encode("utf-8")))
-    return _der(0xA5, content)
+        value["name_assigner"] = _directory_string(edi.name_assigner)
+    return _GeneralName(name="edi_party_name", value=_EdiPartyName(value))
 
 
 def _extended_key_usage(items: Extensions) -> x509.ExtendedKeyUsage:

@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from pica.authority.model import CertificateAuthority, CrlType
+from pica.authority.quotas import CRL_PARTITION_SIZE
 
 _PARTITION_NAMESPACE = uuid.UUID("7d3e1c52-43a8-4f6e-9c1b-3f1f0a4f9a11")
 
@@ -26,7 +27,7 @@ class RevocationUrls:
 
     object_url: Callable[[str, str], str]
     default_ocsp_url: str
-    partition_size: int = 100_000
+    partition_size: int = CRL_PARTITION_SIZE
 
     def crl_prefix(self, ca: CertificateAuthority) -> str:
         custom = ca.revocation_configuration.crl.custom_path

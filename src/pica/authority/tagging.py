@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pica.authority.model import Tag
-from pica.errors import InvalidTag, TooManyTags
+from pica.errors import InvalidArgs, InvalidTag, TooManyTags
 
 MAX_TAGS = 50
 
@@ -12,6 +12,17 @@ def check_tags(tags: list[Tag]) -> None:
     for tag in tags:
         if tag.key.lower().startswith("aws:"):
             raise InvalidTag(f"Tag key {tag.key!r} uses the reserved prefix 'aws:'.")
+
+
+def check_initial_tags(tags: list[Tag]) -> None:
+    """The tags a CA is created with: `check_tags`, and each key at most once.
+
+    TagCertificateAuthority, by contrast, lets a later value of a key overwrite an earlier one
+    (`merged`).
+    """
+    check_tags(tags)
+    if len({tag.key for tag in tags}) != len(tags):
+        raise InvalidArgs("Tag keys must be unique.")
 
 
 def merged(existing: list[Tag], added: list[Tag]) -> list[Tag]:

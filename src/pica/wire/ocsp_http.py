@@ -15,11 +15,13 @@ import hashlib
 from datetime import datetime
 from email.utils import format_datetime
 
+from asn1crypto import parser as asn1_parser
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pica.authority.ocsp import OcspAnswer, OcspResponder
+from pica.authority.ocsp.answer import OcspAnswer
+from pica.authority.ocsp.responder import OcspResponder
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 
 REQUEST_CONTENT_TYPE = "application/ocsp-request"
@@ -33,8 +35,14 @@ def is_ocsp_request(request: Request) -> bool:
     return content_type.split(";", 1)[0].strip().lower() == REQUEST_CONTENT_TYPE
 
 
-def _der_sequence_length(data: bytes) -> int | None:
-    """The total length of the DER SEQUENCE `data` starts with, or None if it is not one."""
+def _announced_sequence_length(data: bytes) -> int | None:
+    """The total length the SEQUENCE header `data` starts with announces, or None if it is
+    not a SEQUENCE header with a definite length of at most four octets.
+
+    This reads a header without its contents, which no ASN.1 library does (asn1crypto's
+    parser wants the whole element): it is what keeps `request_from_path` linear. Whole
+    candidates are parsed by asn1crypto.
+    """
     if len(data) < 2 or data[0] != 0x30:
         return None
     first = data[1]
@@ -70,7 +78,7 @@ def request_from_path(path: str, max_bytes: int = MAX_REQUEST_BYTES) -> bytes | 
                 der = binascii.a2b_base64(path[begin:].replace(" ", "+"), strict_mode=True)
             except ValueError:  # binascii.Error, or a non-ASCII character
                 der = b""
-            if der and _der_sequence_length(der) == len(der):
+            if der and _is_one_sequence(der):
                 return der
         if slash < 0:
             return None
@@ -89,8 +97,21 @@ def _announces_its_length(head: str, length: int) -> bool:
         return False
     # A short candidate has fewer than six header bytes; padding keeps the parse total, and a
     # wrong guess is caught by the full decode.
-    total = _der_sequence_length(header + b"\0" * 6)
+    total = _announced_sequence_length(header + b"\0" * 6)
     return total is not None and length == 4 * -(-total // 3)
+
+
+def _is_one_sequence(der: bytes) -> bool:
+    """Whether `der` is one whole universal SEQUENCE, nothing before or after it.
+
+    Its header already passed `_announces_its_length` (definite length, at most four length
+    octets), so asn1crypto's parse decides only whether the contents are all there.
+    """
+    try:
+        class_, constructed, tag, _, _, _ = asn1_parser.parse(der, strict=True)
+    except ValueError:
+        return False
+    return (class_, constructed, tag) == (0, 1, 16)
 
 
 def _http_date(moment: datetime) -> str:

@@ -15,8 +15,8 @@ access is the bucket policy's business.
 `object_url` is the address written into certificates' CRL distribution points: for AWS the
 virtual-hosted form `http://<bucket>.s3.<region>.amazonaws.com/<key>` that AWS ACM PCA uses (plain
 http: a CRL is signed, and relying parties often cannot do TLS while checking revocation); for a
-custom endpoint `<endpoint_url>/<bucket>/<key>` (or `<scheme>://<bucket>.<host>/<key>` with the
-virtual addressing style).
+custom endpoint the path-style `<endpoint_url>/<bucket>/<key>`, which every S3-compatible server
+answers (virtual-hosted names need wildcard DNS).
 
 Every library error leaves as `pica.errors.RequestFailed` naming the bucket, the key, the store
 and the cause; a bucket name or key that botocore refuses before sending is `InvalidArgs`. A
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -37,7 +37,6 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from pica.errors import InvalidArgs, RequestFailed
 
-ADDRESSING_STYLES = ("path", "virtual", "auto")
 # Error codes (or bare HTTP statuses, for responses without a body) that mean "no such object".
 _MISSING = frozenset({"NoSuchKey", "NoSuchBucket", "NotFound", "404"})
 
@@ -51,7 +50,6 @@ class S3ObjectStore:
         region: str,
         access_key_id: str | None,
         secret_access_key: str | None,
-        addressing_style: str = "path",
         *,
         send_acl: bool | None = None,
         connect_timeout: float = 5.0,
@@ -63,16 +61,10 @@ class S3ObjectStore:
         Without `access_key_id`/`secret_access_key`, boto3's usual chain finds credentials
         (environment, shared files, instance or container role).
         """
-        if addressing_style not in ADDRESSING_STYLES:
-            raise ValueError(
-                f"addressing_style must be one of {', '.join(ADDRESSING_STYLES)}, "
-                f"not {addressing_style!r}"
-            )
         if (access_key_id is None) != (secret_access_key is None):
             raise ValueError("give both access_key_id and secret_access_key, or neither")
         self._endpoint_url = endpoint_url.rstrip("/") if endpoint_url is not None else None
         self._region = region
-        self._addressing_style = addressing_style
         self._send_acl = endpoint_url is None if send_acl is None else send_acl
         self._where = self._endpoint_url or f"AWS S3 in {region}"
         checksums = "when_supported" if endpoint_url is None else "when_required"
@@ -82,7 +74,7 @@ class S3ObjectStore:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             retries={"max_attempts": max_attempts, "mode": "standard"},
-            s3={"addressing_style": addressing_style},
+            s3={"addressing_style": "path"},
             # Newer botocore adds CRC checksums (aws-chunked bodies) that some S3-compatible
             # servers cannot parse; for them, send checksums only where the API demands one.
             request_checksum_calculation=checksums,
@@ -141,10 +133,6 @@ class S3ObjectStore:
         quoted_key = quote(key, safe="/")
         if self._endpoint_url is None:
             return f"http://{bucket}.s3.{self._region}.amazonaws.com/{quoted_key}"
-        if self._addressing_style == "virtual":
-            parts = urlsplit(self._endpoint_url)
-            host = urlunsplit((parts.scheme, f"{bucket}.{parts.netloc}", parts.path, "", ""))
-            return f"{host}/{quoted_key}"
         return f"{self._endpoint_url}/{bucket}/{quoted_key}"
 
     def _translate(

@@ -31,7 +31,6 @@ log = logging.getLogger("pica.api")
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 PROTOCOL = "awsJson1_1"
-DEFAULT_MAX_BODY = 4 * 1024 * 1024  # a 2 MiB chain in base64 plus JSON fits
 # The deepest request the acm-pca model allows nests about ten values (IssueCertificate >
 # ApiPassthrough > Extensions > SubjectAlternativeNames > [] > DirectoryName > CustomAttributes
 # > [] > {}); a body nested deeper carries members no operation reads.
@@ -96,7 +95,8 @@ class AwsJsonEndpoint:
         services: ApiServices,
         validator: RequestValidator,
         verifier: SigV4Verifier,
-        max_body: int = DEFAULT_MAX_BODY,
+        *,
+        max_body: int,
         observers: Sequence[ApiCallObserver] = (),
     ) -> None:
         self._services = services

@@ -21,35 +21,34 @@ Two failure classes mirror what an AWS (Coral) service does:
 
 Checks that need more than one member (GeneralName's "exactly one of") are domain rules and do
 not belong here.
+
+The model's Java patterns are translated in `java_pattern`; violations are collected and
+rendered in `violations`.
 """
 
 from __future__ import annotations
 
 import binascii
-import functools
-import re
-import sys
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from typing import Any, Final
 
 from botocore.model import ServiceModel
+
+from pica.wire.awsjson.java_pattern import compile_java_pattern
+from pica.wire.awsjson.violations import ByteBuffer, Violations
 
 SERIALIZATION_EXCEPTION: Final = "SerializationException"
 VALIDATION_EXCEPTION: Final = "ValidationException"
 UNKNOWN_OPERATION_EXCEPTION: Final = "UnknownOperationException"
 
-# Coral lists every violation; a cap keeps a hostile request from producing a huge message
-# while the count in the header stays truthful.
-MAX_LISTED_VIOLATIONS: Final = 10
 
 # Java's value ranges: Coral deserializes into Java types, so larger numbers fail to deserialize.
 _INT_RANGE: Final = (-(2**31), 2**31 - 1)
 _LONG_RANGE: Final = (-(2**63), 2**63 - 1)
 
-# Values nested deeper than this are elided when rendered into a message, so rendering can
-# never recurse without bound on an adversarial body.
-_MAX_RENDER_DEPTH: Final = 4
+# A compiled check receives a non-null value, the Coral path of that value ("" for the body
+# itself) and the collector. It raises RequestValidationError for deserialization failures.
+_Check = Callable[[object, str, Violations], None]
 
 
 class RequestValidationError(Exception):
@@ -60,73 +59,6 @@ class RequestValidationError(Exception):
         self.code = code
         self.message = message
 
-
-class _ByteBuffer:
-    """Stands in for a decoded blob when a constraint message has to show its value.
-
-    Coral renders a blob member with Java's ``ByteBuffer.toString()``, never with its content;
-    doing the same keeps a 2 MiB certificate chain out of an error message.
-    """
-
-    __slots__ = ("length",)
-
-    def __init__(self, length: int) -> None:
-        self.length = length
-
-    def __str__(self) -> str:
-        return f"java.nio.HeapByteBuffer[pos=0 lim={self.length} cap={self.length}]"
-
-
-def _render_inner(value: object, depth: int) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list):
-        if depth >= _MAX_RENDER_DEPTH:
-            return "[...]"
-        return "[" + ", ".join(_render_inner(item, depth + 1) for item in value) + "]"
-    if isinstance(value, dict):
-        if depth >= _MAX_RENDER_DEPTH:
-            return "{...}"
-        items = (f"{key}={_render_inner(item, depth + 1)}" for key, item in value.items())
-        return "{" + ", ".join(items) + "}"
-    return str(value)
-
-
-def _render(value: object) -> str:
-    """Render a value the way Coral does in ``Value ... at '...'``: quoted, but ``null`` bare."""
-    if value is None:
-        return "null"
-    return f"'{_render_inner(value, 0)}'"
-
-
-class _Violations:
-    """Collects constraint violations during one validation and formats Coral's message."""
-
-    __slots__ = ("count", "listed")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.listed: list[str] = []
-
-    def add(self, value: object, path: str, constraint: str) -> None:
-        self.count += 1
-        if self.count <= MAX_LISTED_VIOLATIONS:
-            self.listed.append(
-                f"Value {_render(value)} at '{path}' failed to satisfy constraint: {constraint}"
-            )
-
-    def message(self) -> str:
-        noun = "error" if self.count == 1 else "errors"
-        return f"{self.count} validation {noun} detected: " + "; ".join(self.listed)
-
-
-# A compiled check receives a non-null value, the Coral path of that value ("" for the body
-# itself) and the collector. It raises RequestValidationError for deserialization failures.
-_Check = Callable[[object, str, _Violations], None]
 
 _NOT_NULL: Final = "Member must not be null"
 
@@ -172,136 +104,53 @@ def _lower_camel(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Java regular expressions -> Python `re`
-# ---------------------------------------------------------------------------------------------
-
-
-@functools.cache
-def _unicode_category_ranges() -> dict[str, tuple[tuple[int, int], ...]]:
-    """Map each Unicode general category (``Lu``, ``Nd``, ...) to its code point ranges.
-
-    Python's ``re`` has no ``\\p{...}``; the ranges are computed once from ``unicodedata`` (one
-    pass over all code points, a fraction of a second) so that Java classes can be spelled out.
-    """
-    ranges: dict[str, list[tuple[int, int]]] = {}
-    category = unicodedata.category
-    start = 0
-    current = category(chr(0))
-    for code_point in range(1, sys.maxunicode + 1):
-        this = category(chr(code_point))
-        if this != current:
-            ranges.setdefault(current, []).append((start, code_point - 1))
-            start, current = code_point, this
-    ranges.setdefault(current, []).append((start, sys.maxunicode))
-    return {name: tuple(spans) for name, spans in ranges.items()}
-
-
-@functools.cache
-def _category_class_body(name: str) -> str:
-    """The inside of a Python character class equivalent to Java's ``\\p{name}``.
-
-    ``name`` is a one-letter (``L``) or two-letter (``Lu``) general category, as used by the
-    model's TagKey / TagValue patterns.
-    """
-    table = _unicode_category_ranges()
-    spans = sorted(
-        span for cat, cat_spans in table.items() if cat.startswith(name) for span in cat_spans
-    )
-    if not spans:
-        raise ValueError(f"unsupported Unicode property in model pattern: \\p{{{name}}}")
-    merged: list[list[int]] = []
-    for low, high in spans:
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], high)
-        else:
-            merged.append([low, high])
-    parts = []
-    for low, high in merged:
-        parts.append(f"\\U{low:08x}" if low == high else f"\\U{low:08x}-\\U{high:08x}")
-    return "".join(parts)
-
-
-_PROPERTY = re.compile(r"\\([pP])(?:\{(?:Is)?([A-Za-z]{1,2})\}|([A-Za-z]))")
-
-
-def translate_java_pattern(pattern: str) -> str:
-    """Rewrite a Java regular expression from the model as an equivalent Python one.
-
-    The model's patterns are Java (Smithy) regexes. The differences that matter for it:
-    ``\\p{L}``-style Unicode properties, which Python lacks (spelled out as code point ranges),
-    and ``\\w``/``\\d``/``\\s``, which are ASCII in Java (handled by compiling with
-    ``re.ASCII``). Constructs that cannot be translated faithfully raise ValueError, so an
-    unexpected model change fails at start-up rather than validating wrongly.
-    """
-    out: list[str] = []
-    in_class = False
-    index = 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            match = _PROPERTY.match(pattern, index)
-            if match is not None:
-                body = _category_class_body(match.group(2) or match.group(3))
-                if match.group(1) == "p":
-                    out.append(body if in_class else f"[{body}]")
-                elif in_class:
-                    raise ValueError(f"negated property inside a class is unsupported: {pattern}")
-                else:
-                    out.append(f"[^{body}]")
-                index = match.end()
-                continue
-            out.append(pattern[index : index + 2])
-            index += 2
-            continue
-        if char == "[":
-            if in_class:
-                raise ValueError(f"nested character classes are unsupported: {pattern}")
-            in_class = True
-        elif char == "]" and in_class:
-            in_class = False
-        out.append(char)
-        index += 1
-    return "".join(out)
-
-
-@functools.cache
-def compile_java_pattern(pattern: str) -> re.Pattern[str]:
-    """Compile a model pattern for use with ``fullmatch`` (Smithy patterns are anchored)."""
-    return re.compile(translate_java_pattern(pattern), re.ASCII)
-
-
-# ---------------------------------------------------------------------------------------------
 # Compilation of shapes into checks
 # ---------------------------------------------------------------------------------------------
 
 
-def _length_checks(shape: Any) -> tuple[int | None, int | None]:
-    """The shape's min/max, with a zero minimum dropped because it can never be violated."""
-    low = shape.metadata.get("min")
-    high = shape.metadata.get("max")
-    return (low or None), high
+class _Lengths:
+    """A shape's length bounds (characters, decoded octets or members) and Coral's message for
+    each, built once per shape. A zero minimum is dropped: it can never be violated."""
+
+    __slots__ = ("_high", "_high_message", "_low", "_low_message")
+
+    def __init__(self, shape: Any) -> None:
+        self._low: int | None = shape.metadata.get("min") or None
+        self._high: int | None = shape.metadata.get("max")
+        self._low_message = f"Member must have length greater than or equal to {self._low}"
+        self._high_message = f"Member must have length less than or equal to {self._high}"
+
+    def violated(self, length: int) -> str | None:
+        """The constraint a value of `length` breaks, if any (the model's minimums never exceed
+        its maximums, so a value breaks one at most)."""
+        if self._low is not None and length < self._low:
+            return self._low_message
+        if self._high is not None and length > self._high:
+            return self._high_message
+        return None
+
+    def check(self, value: Sized, path: str, violations: Violations) -> None:
+        """Record the constraint `value` breaks by its own length, if any."""
+        constraint = self.violated(len(value))
+        if constraint is not None:
+            violations.add(value, path, constraint)
 
 
 def _compile_string(shape: Any) -> _Check:
     enum_values: list[str] = list(shape.metadata.get("enum") or ())
     allowed = frozenset(enum_values) if enum_values else None
     enum_constraint = "Member must satisfy enum value set: [" + ", ".join(enum_values) + "]"
-    min_length, max_length = _length_checks(shape)
-    min_constraint = f"Member must have length greater than or equal to {min_length}"
-    max_constraint = f"Member must have length less than or equal to {max_length}"
+    lengths = _Lengths(shape)
     raw_pattern: str | None = shape.metadata.get("pattern")
     regex = compile_java_pattern(raw_pattern) if raw_pattern else None
     pattern_constraint = f"Member must satisfy regular expression pattern: {raw_pattern}"
 
-    def check_string(value: object, path: str, violations: _Violations) -> None:
+    def check_string(value: object, path: str, violations: Violations) -> None:
         if not isinstance(value, str):
             raise _type_error(path, value, "a string")
         if allowed is not None and value not in allowed:
             violations.add(value, path, enum_constraint)
-        if min_length is not None and len(value) < min_length:
-            violations.add(value, path, min_constraint)
-        if max_length is not None and len(value) > max_length:
-            violations.add(value, path, max_constraint)
+        lengths.check(value, path, violations)
         if regex is not None and regex.fullmatch(value) is None:
             violations.add(value, path, pattern_constraint)
 
@@ -315,7 +164,7 @@ def _compile_integer(shape: Any, java_range: tuple[int, int], java_name: str) ->
     high_constraint = f"Member must have value less than or equal to {high}"
     java_low, java_high = java_range
 
-    def check_integer(value: object, path: str, violations: _Violations) -> None:
+    def check_integer(value: object, path: str, violations: Violations) -> None:
         if not isinstance(value, int) or isinstance(value, bool):
             raise _type_error(path, value, f"an integer ({java_name})")
         if not java_low <= value <= java_high:
@@ -336,7 +185,7 @@ def _compile_float(shape: Any) -> _Check:
     low: float | None = shape.metadata.get("min")
     high: float | None = shape.metadata.get("max")
 
-    def check_float(value: object, path: str, violations: _Violations) -> None:
+    def check_float(value: object, path: str, violations: Violations) -> None:
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise _type_error(path, value, "a number")
         if low is not None and value < low:
@@ -347,27 +196,25 @@ def _compile_float(shape: Any) -> _Check:
     return check_float
 
 
-def _check_boolean(value: object, path: str, violations: _Violations) -> None:
+def _check_boolean(value: object, path: str, violations: Violations) -> None:
     if not isinstance(value, bool):
         raise _type_error(path, value, "a boolean")
 
 
-def _check_timestamp(value: object, path: str, violations: _Violations) -> None:
+def _check_timestamp(value: object, path: str, violations: Violations) -> None:
     # AWS JSON sends timestamps as epoch seconds; acm-pca has no timestamp inputs today.
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise _type_error(path, value, "a timestamp (epoch seconds)")
 
 
-def _check_anything(value: object, path: str, violations: _Violations) -> None:
+def _check_anything(value: object, path: str, violations: Violations) -> None:
     """Smithy documents are free-form JSON; there is nothing to check."""
 
 
 def _compile_blob(shape: Any) -> _Check:
-    min_length, max_length = _length_checks(shape)
-    min_constraint = f"Member must have length greater than or equal to {min_length}"
-    max_constraint = f"Member must have length less than or equal to {max_length}"
+    lengths = _Lengths(shape)
 
-    def check_blob(value: object, path: str, violations: _Violations) -> None:
+    def check_blob(value: object, path: str, violations: Violations) -> None:
         if not isinstance(value, str):
             raise _type_error(path, value, "a base64-encoded string")
         try:
@@ -379,10 +226,9 @@ def _compile_blob(shape: Any) -> _Check:
                 SERIALIZATION_EXCEPTION,
                 f"Cannot deserialize '{path}': invalid base64 data ({exc})",
             ) from None
-        if min_length is not None and decoded_length < min_length:
-            violations.add(_ByteBuffer(decoded_length), path, min_constraint)
-        if max_length is not None and decoded_length > max_length:
-            violations.add(_ByteBuffer(decoded_length), path, max_constraint)
+        length_constraint = lengths.violated(decoded_length)
+        if length_constraint is not None:
+            violations.add(ByteBuffer(decoded_length), path, length_constraint)
 
     return check_blob
 
@@ -401,7 +247,7 @@ class _Compiler:
         # through a trampoline that is bound once compilation finishes.
         slot: list[_Check] = []
 
-        def trampoline(value: object, path: str, violations: _Violations) -> None:
+        def trampoline(value: object, path: str, violations: Violations) -> None:
             slot[0](value, path, violations)
 
         self._checks[shape.name] = trampoline
@@ -443,7 +289,7 @@ class _Compiler:
             for name, member in shape.members.items()
         )
 
-        def check_structure(value: object, path: str, violations: _Violations) -> None:
+        def check_structure(value: object, path: str, violations: Violations) -> None:
             if not isinstance(value, dict):
                 raise _type_error(path, value, "a structure")
             for name, field, is_required, check in members:
@@ -459,17 +305,12 @@ class _Compiler:
 
     def _list(self, shape: Any) -> _Check:
         check_member = self.compile(shape.member)
-        min_size, max_size = _length_checks(shape)
-        min_constraint = f"Member must have length greater than or equal to {min_size}"
-        max_constraint = f"Member must have length less than or equal to {max_size}"
+        sizes = _Lengths(shape)
 
-        def check_list(value: object, path: str, violations: _Violations) -> None:
+        def check_list(value: object, path: str, violations: Violations) -> None:
             if not isinstance(value, list):
                 raise _type_error(path, value, "a list")
-            if min_size is not None and len(value) < min_size:
-                violations.add(value, path, min_constraint)
-            if max_size is not None and len(value) > max_size:
-                violations.add(value, path, max_constraint)
+            sizes.check(value, path, violations)
             for position, item in enumerate(value, 1):
                 item_path = f"{path}.{position}.member"
                 if item is None:
@@ -482,19 +323,12 @@ class _Compiler:
     def _map(self, shape: Any) -> _Check:
         check_key = self.compile(shape.key)
         check_value = self.compile(shape.value)
-        min_size, max_size = _length_checks(shape)
+        sizes = _Lengths(shape)
 
-        def check_map(value: object, path: str, violations: _Violations) -> None:
+        def check_map(value: object, path: str, violations: Violations) -> None:
             if not isinstance(value, dict):
                 raise _type_error(path, value, "a map")
-            if min_size is not None and len(value) < min_size:
-                violations.add(
-                    value, path, f"Member must have length greater than or equal to {min_size}"
-                )
-            if max_size is not None and len(value) > max_size:
-                violations.add(
-                    value, path, f"Member must have length less than or equal to {max_size}"
-                )
+            sizes.check(value, path, violations)
             for key, item in value.items():
                 check_key(key, f"{path}.{key}.key", violations)
                 if item is None:
@@ -505,7 +339,7 @@ class _Compiler:
         return check_map
 
 
-def _check_empty_input(value: object, path: str, violations: _Violations) -> None:
+def _check_empty_input(value: object, path: str, violations: Violations) -> None:
     """Operations without an input shape accept any object (members are ignored)."""
 
 
@@ -544,7 +378,7 @@ class RequestValidator:
             )
         if not isinstance(params, dict):
             raise _body_error(params)
-        violations = _Violations()
+        violations = Violations()
         check(params, "", violations)
         if violations.count:
             raise RequestValidationError(VALIDATION_EXCEPTION, violations.message())
