@@ -33,7 +33,9 @@ from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsLog
 from pica.authority.ocsp import OcspResponder
+from pica.authority.permissions import PermissionService
 from pica.authority.ports import KeyStore, ObjectStore
+from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
 from pica.readiness import readiness_checks
@@ -141,6 +143,8 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
         revocation=RevocationService(store, clock, wakeup),
         accounts=AccountService(store, key_store, clock),
         clock=clock,
+        permissions=PermissionService(store, clock),
+        policies=ResourcePolicyService(store, clock),
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority import lifecycle
-from pica.authority.authorities import Caller, load_ca, parse_certificate_pem
+from pica.authority.authorities import parse_certificate_pem
+from pica.authority.ca_access import Caller, load_ca
 from pica.authority.crl import build_crl
 from pica.authority.issuance import issuer_key_identifier
 from pica.authority.keys import PrivateKeyCache
@@ -60,7 +61,7 @@ class RevocationService:
         serial = parse_serial(serial_text)
         now = self._clock.now()
         with self._store.transaction() as tx:
-            ca = load_ca(tx, caller, ca_arn, now)
+            ca = load_ca(tx, caller, ca_arn, now, action="RevokeCertificate")
             lifecycle.require(Action.REVOKE, ca.effective_status(now), ca_arn)
             certificate = tx.get_certificate(ca_arn, serial)
             if certificate is None:

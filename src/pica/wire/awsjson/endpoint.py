@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pica.authority.authorities import Caller
+from pica.authority.ca_access import Caller
 from pica.errors import PicaError
 from pica.wire.api_call import ApiCall, ApiCallObserver
 from pica.wire.awsjson.dispatch import DISPATCH
