@@ -26,6 +26,7 @@ from pica.adapters.storage.monitoring import StoredState
 from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.accounts import AccountService, Credentials
 from pica.authority.arns import ArnFactory
+from pica.authority.audit_reports import AuditReportService
 from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
@@ -57,6 +58,8 @@ from pica.wire.request_target import RequestTargetLimit
 log = logging.getLogger("pica")
 
 PURGE_INTERVAL_SECONDS = 60.0
+# How often a node looks for audit reports other nodes left to make (its own requests wake it).
+AUDIT_REPORT_POLL_SECONDS = 5.0
 SETTINGS_ENV = "PICA_SETTINGS_JSON"
 
 
@@ -89,6 +92,7 @@ class Runtime:
     wakeup: Wakeup
     objects: ObjectStore
     key_store: KeyStore
+    audit_wakeup: Wakeup
 
     def close(self) -> None:
         self.store.dispose()
@@ -122,6 +126,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
         partition_size=settings.crl_partition_size,
     )
     wakeup = Wakeup()
+    audit_wakeup = Wakeup()
     services = ApiServices(
         authorities=CertificateAuthorityService(
             store,
@@ -145,10 +150,13 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
         clock=clock,
         permissions=PermissionService(store, clock),
         policies=ResourcePolicyService(store, clock),
+        audit_reports=AuditReportService(store, objects, clock, audit_wakeup),
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
-    return Runtime(settings, store, services, publisher, ocsp, wakeup, objects, key_store)
+    return Runtime(
+        settings, store, services, publisher, ocsp, wakeup, objects, key_store, audit_wakeup
+    )
 
 
 def _write_private(path: Path, text: str, *, replace: bool = True) -> None:
@@ -269,9 +277,25 @@ def create_app(runtime: Runtime) -> Starlette:
             except Exception:
                 log.exception("CRL publication failed")
 
+    async def audit_report_loop() -> None:
+        wake = runtime.audit_wakeup.bind()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=AUDIT_REPORT_POLL_SECONDS)
+            wake.clear()
+            try:
+                while await run_in_threadpool(services.audit_reports.make_due) > 0:
+                    pass
+            except Exception:
+                log.exception("making audit reports failed")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(purge_loop()), asyncio.create_task(publish_loop())]
+        tasks = [
+            asyncio.create_task(purge_loop()),
+            asyncio.create_task(publish_loop()),
+            asyncio.create_task(audit_report_loop()),
+        ]
         try:
             yield
         finally:

@@ -12,13 +12,13 @@ TARGET_PREFIX = "ACMPrivateCA."
 
 OPERATIONS: dict[str, h.Handler | None] = {
     "CreateCertificateAuthority": h.create_certificate_authority,
-    "CreateCertificateAuthorityAuditReport": None,
+    "CreateCertificateAuthorityAuditReport": h.create_certificate_authority_audit_report,
     "CreatePermission": h.create_permission,
     "DeleteCertificateAuthority": h.delete_certificate_authority,
     "DeletePermission": h.delete_permission,
     "DeletePolicy": h.delete_policy,
     "DescribeCertificateAuthority": h.describe_certificate_authority,
-    "DescribeCertificateAuthorityAuditReport": None,
+    "DescribeCertificateAuthorityAuditReport": h.describe_certificate_authority_audit_report,
     "GetCertificate": h.get_certificate,
     "GetCertificateAuthorityCertificate": h.get_certificate_authority_certificate,
     "GetCertificateAuthorityCsr": h.get_certificate_authority_csr,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pica.authority.accounts import AccountService
+from pica.authority.audit_reports import AuditReportService
 from pica.authority.authorities import CertificateAuthorityService, CreateCaRequest
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import CertificateService, IssueRequest
@@ -26,6 +27,7 @@ from pica.authority.permissions import PermissionService, permission_policy
 from pica.authority.ports import Clock
 from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import RevocationService
+from pica.authority.sharing import AuditReportFormat
 from pica.wire.awsjson import codec
 
 Json = dict[str, Any]
@@ -40,6 +42,7 @@ class ApiServices:
     clock: Clock
     permissions: PermissionService
     policies: ResourcePolicyService
+    audit_reports: AuditReportService
 
 
 @dataclass(frozen=True)
@@ -243,3 +246,25 @@ def get_policy(ctx: RequestContext, p: Json) -> Json:
 def delete_policy(ctx: RequestContext, p: Json) -> Json:
     ctx.services.policies.delete(ctx.caller, p["ResourceArn"])
     return {}
+
+
+def create_certificate_authority_audit_report(ctx: RequestContext, p: Json) -> Json:
+    report = ctx.services.audit_reports.create(
+        ctx.caller,
+        p["CertificateAuthorityArn"],
+        p["S3BucketName"],
+        AuditReportFormat(p["AuditReportResponseFormat"]),
+    )
+    return {"AuditReportId": report.report_id, "S3Key": report.key}
+
+
+def describe_certificate_authority_audit_report(ctx: RequestContext, p: Json) -> Json:
+    report = ctx.services.audit_reports.describe(
+        ctx.caller, p["CertificateAuthorityArn"], p["AuditReportId"]
+    )
+    return {
+        "AuditReportStatus": report.status.value,
+        "S3BucketName": report.bucket,
+        "S3Key": report.key,
+        "CreatedAt": codec.timestamp(report.created_at),
+    }
