@@ -27,6 +27,7 @@ from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.accounts import AccountService, Credentials
 from pica.authority.arns import ArnFactory
 from pica.authority.audit_reports import AuditReportService
+from pica.authority.audit_trail import AuditTrail
 from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
@@ -60,6 +61,8 @@ log = logging.getLogger("pica")
 PURGE_INTERVAL_SECONDS = 60.0
 # How often a node looks for audit reports other nodes left to make (its own requests wake it).
 AUDIT_REPORT_POLL_SECONDS = 5.0
+# How often a node seals new audit trail records into the hash chain.
+AUDIT_SEAL_SECONDS = 1.0
 SETTINGS_ENV = "PICA_SETTINGS_JSON"
 
 
@@ -151,6 +154,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
         permissions=PermissionService(store, clock),
         policies=ResourcePolicyService(store, clock),
         audit_reports=AuditReportService(store, objects, clock, audit_wakeup),
+        audit_trail=AuditTrail(store, clock),
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
@@ -289,12 +293,22 @@ def create_app(runtime: Runtime) -> Starlette:
             except Exception:
                 log.exception("making audit reports failed")
 
+    async def audit_seal_loop() -> None:
+        while True:
+            try:
+                while await run_in_threadpool(services.audit_trail.seal_pending) > 0:
+                    pass
+            except Exception:
+                log.exception("sealing the audit trail failed")
+            await asyncio.sleep(AUDIT_SEAL_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(purge_loop()),
             asyncio.create_task(publish_loop()),
             asyncio.create_task(audit_report_loop()),
+            asyncio.create_task(audit_seal_loop()),
         ]
         try:
             yield

@@ -19,7 +19,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pica.authority import lifecycle, revocation_settings, tagging
 from pica.authority.algorithms import check_pairing, generate_private_key
 from pica.authority.arns import ArnFactory
-from pica.authority.ca_access import Caller, is_purged, load_ca, shared_with_caller
+from pica.authority.ca_access import (
+    Caller,
+    is_purged,
+    load_ca,
+    record_success,
+    shared_with_caller,
+)
 from pica.authority.ca_certificate import validate_import
 from pica.authority.issuance import key_usage_extension, sign_csr
 from pica.authority.key_hashes import public_key_hashes
@@ -225,6 +231,7 @@ class CertificateAuthorityService:
                     tx.put_idempotent_result(scope, token, arn, now)
                 revocation_settings.claim_bucket(tx, revocation.crl, caller.account_id, now)
                 tx.insert_ca(ca)
+                record_success(tx, caller, "CreateCertificateAuthority", arn, now)
                 if request.tags:
                     tx.put_tags(arn, list(request.tags))
         except Conflict:

@@ -28,14 +28,42 @@ from pica.authority.policy.evaluator import (
     shares_with,
 )
 from pica.authority.ports import Transaction
+from pica.authority.sharing import AUDIT_SUCCESS, AuditRecord
 from pica.errors import AccessDenied, NotFound
 
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated account a request acts for."""
+    """The authenticated account a request acts for, with the access key it signed with and
+    the request's id (both go into the audit trail)."""
 
     account_id: str
+    access_key_id: str | None = None
+    request_id: str | None = None
+
+
+# What the audit trail records: every administrative action and every use of a CA key.
+AUDITED_ACTIONS = frozenset(
+    {
+        "CreateCertificateAuthority",
+        "UpdateCertificateAuthority",
+        "DeleteCertificateAuthority",
+        "RestoreCertificateAuthority",
+        "ImportCertificateAuthorityCertificate",
+        "IssueCertificate",
+        "RevokeCertificate",
+        "TagCertificateAuthority",
+        "UntagCertificateAuthority",
+        "CreatePermission",
+        "DeletePermission",
+        "PutPolicy",
+        "DeletePolicy",
+        "CreateCertificateAuthorityAuditReport",
+    }
+)
+# Audited actions that load their CA without a row lock (the others lock it: that is the load
+# made in the transaction performing the action, not a read-only check before it).
+_UNLOCKED_AUDITED = frozenset({"IssueCertificate", "RevokeCertificate"})
 
 
 def is_purged(ca: CertificateAuthority, now: datetime) -> bool:
@@ -76,8 +104,39 @@ def load_ca(
     ca = tx.get_ca(arn, for_update=for_update)
     if ca is None or is_purged(ca, now):
         raise _not_found(arn)
-    if ca.account_id == caller.account_id:
-        return ca
+    if ca.account_id != caller.account_id:
+        _authorize_other(tx, caller, ca, action, template_arn)
+    if action in AUDITED_ACTIONS and (for_update or action in _UNLOCKED_AUDITED):
+        # Same transaction as the action: the record exists exactly when the action committed.
+        record_success(tx, caller, action, arn, now)
+    return ca
+
+
+def record_success(
+    tx: Transaction, caller: Caller, action: str, resource: str | None, at: datetime
+) -> None:
+    """Append the audit record of an action inside the transaction that performs it."""
+    tx.append_audit(
+        AuditRecord(
+            at=at,
+            action=action,
+            result=AUDIT_SUCCESS,
+            account_id=caller.account_id,
+            access_key_id=caller.access_key_id,
+            request_id=caller.request_id,
+            resource=resource,
+        )
+    )
+
+
+def _authorize_other(
+    tx: Transaction,
+    caller: Caller,
+    ca: CertificateAuthority,
+    action: str,
+    template_arn: str | None,
+) -> None:
+    arn = ca.arn
     policy = _policy_of(tx, ca)
     if policy is None or not shares_with(policy, caller.account_id):
         raise _not_found(arn)
@@ -91,7 +150,6 @@ def load_ca(
             f"User: arn:aws:iam::{caller.account_id}:root is not authorized to perform: "
             f"acm-pca:{action} on resource: {arn}"
         )
-    return ca
 
 
 def shared_with_caller(tx: Transaction, caller: Caller, ca: CertificateAuthority) -> bool:

@@ -24,8 +24,9 @@ from pica.authority.issuance import issuer_key_identifier
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
 from pica.authority.model import CaStatus, CertificateAuthority, RevocationReason
-from pica.authority.ports import Clock, ObjectStore, Store
+from pica.authority.ports import Clock, ObjectStore, Store, Transaction
 from pica.authority.revocation_urls import RevocationUrls
+from pica.authority.sharing import AUDIT_SUCCESS, AuditRecord
 from pica.errors import InvalidRequest, NotFound, PicaError, RequestAlreadyProcessed
 
 log = logging.getLogger("pica.crl")
@@ -113,6 +114,7 @@ class CrlPublisher:
                 # Dirty was cleared when the publication started; coming due again is the retry.
                 with self._store.transaction() as tx:
                     tx.reschedule_crl_publication(arn, self._clock.now() + RETRY_AFTER_FAILURE)
+                    _audit_publication(tx, arn, self._clock.now(), "Failed")
         return len(claimed)
 
     def publish(self, arn: str) -> None:
@@ -191,6 +193,7 @@ class CrlPublisher:
                 next_update=next_update,
                 next_refresh_at=this_update + lifetime / 2,
             )
+            _audit_publication(tx, arn, now, AUDIT_SUCCESS, ca.account_id, crl_number)
         log.info("published CRL %d of %s (%d partition(s))", crl_number, arn, len(partitions))
 
     def crl_for_path(self, path: str) -> bytes | None:
@@ -239,6 +242,28 @@ class CrlPublisher:
             except PicaError:
                 return None
         return None
+
+
+def _audit_publication(
+    tx: Transaction,
+    arn: str,
+    at: datetime,
+    result: str,
+    account: str | None = None,
+    crl_number: int | None = None,
+) -> None:
+    """A CRL signature is a use of the CA key: the audit trail records it (pica acts alone,
+    on behalf of the CA's owner), in the transaction that records the publication."""
+    tx.append_audit(
+        AuditRecord(
+            at=at,
+            action="PublishCrl",
+            result=result,
+            account_id=account,
+            resource=arn,
+            detail=None if crl_number is None else f"crlNumber={crl_number}",
+        )
+    )
 
 
 def _is_live(ca: CertificateAuthority, now: datetime) -> bool:

@@ -10,6 +10,10 @@ from datetime import datetime
 from pica.authority.model import RevocationReason
 
 ACM_PRINCIPAL = "acm.amazonaws.com"
+# The hash the audit trail's first record links to.
+AUDIT_GENESIS_HASH = "0" * 64
+# The result of an audited action that succeeded (a refusal records its error code).
+AUDIT_SUCCESS = "Success"
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,31 @@ class AuditEntry:
     revoked_at: datetime | None
     revocation_reason: RevocationReason | None
     requester_account: str | None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry of the audit trail: who (account, access key) did what (the operation) on
+    which resource, when, under which request id, and how it ended ("Success" or the error
+    code of a refusal)."""
+
+    at: datetime
+    action: str
+    result: str
+    account_id: str | None = None
+    access_key_id: str | None = None
+    request_id: str | None = None
+    resource: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredAuditRecord:
+    """An audit record as stored: its insertion id and, once sealed into the hash chain, its
+    position, the previous record's hash and its own."""
+
+    record_id: int
+    record: AuditRecord
+    position: int | None = None
+    prev_hash: str | None = None
+    hash: str | None = None

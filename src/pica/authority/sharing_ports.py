@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
-from pica.authority.sharing import AuditEntry, AuditReport, AuditReportStatus, Permission
+from pica.authority.sharing import (
+    AuditEntry,
+    AuditRecord,
+    AuditReport,
+    AuditReportStatus,
+    Permission,
+    StoredAuditRecord,
+)
 
 
 class PermissionRecords(Protocol):
@@ -70,7 +77,51 @@ class AuditReportRecords(Protocol):
         ...
 
 
+class AuditTrailRecords(Protocol):
+    def append_audit(self, record: AuditRecord) -> None:
+        """Add a record, not yet sealed into the chain (one INSERT: cheap inside any write)."""
+        ...
+
+    def has_unsealed_audit(self) -> bool: ...
+    def lock_audit_head(self) -> tuple[int, str]:
+        """The chain's last position and hash (0 and the genesis hash when empty), locked
+        until the transaction ends so that one sealer at a time extends the chain."""
+        ...
+
+    def unsealed_audit(self, limit: int) -> list[StoredAuditRecord]:
+        """Committed records not yet in the chain, in insertion order."""
+        ...
+
+    def seal_audit(self, record_id: int, position: int, prev_hash: str, hash: str) -> None: ...
+    def set_audit_head(self, position: int, hash: str) -> None: ...
+    def audit_head(self) -> tuple[int, str] | None:
+        """The chain's last position and hash as recorded (None before the first seal)."""
+        ...
+
+    def audit_chain(self) -> Iterator[StoredAuditRecord]:
+        """Sealed records in chain order, streamed (consume it inside the transaction)."""
+        ...
+
+    def list_audit(
+        self,
+        *,
+        resource: str | None = None,
+        account_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StoredAuditRecord]:
+        """Records (sealed or not) matching every filter given, in insertion order."""
+        ...
+
+
 class SharingRecords(
-    PermissionRecords, PolicyRecords, RequesterRecords, AuditReportRecords, Protocol
+    PermissionRecords,
+    PolicyRecords,
+    RequesterRecords,
+    AuditReportRecords,
+    AuditTrailRecords,
+    Protocol,
 ):
     """Every record family of sharing and oversight."""

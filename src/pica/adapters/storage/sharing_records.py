@@ -17,7 +17,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from pica.adapters.storage.tables import (
+    audit_chain_head,
     audit_reports,
+    audit_trail,
     ca_permissions,
     ca_policies,
     ca_policy_principals,
@@ -29,16 +31,21 @@ from pica.adapters.storage.tables import (
 )
 from pica.authority.model import RevocationReason
 from pica.authority.sharing import (
+    AUDIT_GENESIS_HASH,
     AuditEntry,
+    AuditRecord,
     AuditReport,
     AuditReportFormat,
     AuditReportStatus,
     Permission,
+    StoredAuditRecord,
 )
 from pica.errors import Conflict
 
 # Rows fetched per round trip when streaming an audit report's certificates.
 _AUDIT_BATCH = 5_000
+# The audit trail's chain head row.
+_HEAD = "trail"
 
 
 class SharingRecordsMixin:
@@ -245,21 +252,110 @@ class SharingRecordsMixin:
             .where(cert.c.ca_arn == ca_arn)
             .order_by(cert.c.issued_at, cert.c.serial)
         )
-        rows = self._connection.execute(query.execution_options(yield_per=_AUDIT_BATCH))
-        for row in rows:
-            yield AuditEntry(
-                serial=serial_from_text(row.serial),
-                certificate_der=bytes(row.certificate_der),
-                not_before=row.not_before,
-                not_after=row.not_after,
-                issued_at=row.issued_at,
-                template_arn=row.template_arn,
-                revoked_at=row.revoked_at,
-                revocation_reason=None
-                if row.revocation_reason is None
-                else RevocationReason(row.revocation_reason),
-                requester_account=row.account_id,
+        with self._connection.execute(query.execution_options(yield_per=_AUDIT_BATCH)) as rows:
+            yield from (_audit_entry(row) for row in rows)
+
+    # --- the audit trail ----------------------------------------------------------------------
+
+    def append_audit(self, record: AuditRecord) -> None:
+        self._sharing_writable()
+        self._connection.execute(
+            audit_trail.insert().values(
+                at=record.at,
+                request_id=record.request_id,
+                account_id=record.account_id,
+                access_key_id=record.access_key_id,
+                action=record.action,
+                resource=record.resource,
+                result=record.result,
+                detail=record.detail,
             )
+        )
+
+    def has_unsealed_audit(self) -> bool:
+        query = select(audit_trail.c.id).where(audit_trail.c.position.is_(None)).limit(1)
+        return self._connection.execute(query).first() is not None
+
+    def lock_audit_head(self) -> tuple[int, str]:
+        self._sharing_writable()
+        self._sharing_insert(
+            audit_chain_head, {"name": _HEAD, "position": 0, "hash": AUDIT_GENESIS_HASH}
+        )
+        row = self._connection.execute(
+            select(audit_chain_head.c.position, audit_chain_head.c.hash)
+            .where(audit_chain_head.c.name == _HEAD)
+            .with_for_update()
+        ).one()
+        return int(row.position), str(row.hash)
+
+    def unsealed_audit(self, limit: int) -> list[StoredAuditRecord]:
+        query = (
+            select(audit_trail)
+            .where(audit_trail.c.position.is_(None))
+            .order_by(audit_trail.c.id)
+            .limit(limit)
+        )
+        return [_stored_audit(row) for row in self._connection.execute(query).all()]
+
+    def seal_audit(self, record_id: int, position: int, prev_hash: str, hash: str) -> None:
+        self._sharing_writable()
+        self._connection.execute(
+            update(audit_trail)
+            .where(audit_trail.c.id == record_id, audit_trail.c.position.is_(None))
+            .values(position=position, prev_hash=prev_hash, hash=hash)
+        )
+
+    def set_audit_head(self, position: int, hash: str) -> None:
+        self._sharing_writable()
+        self._connection.execute(
+            update(audit_chain_head)
+            .where(audit_chain_head.c.name == _HEAD)
+            .values(position=position, hash=hash)
+        )
+
+    def audit_head(self) -> tuple[int, str] | None:
+        row = self._connection.execute(
+            select(audit_chain_head.c.position, audit_chain_head.c.hash).where(
+                audit_chain_head.c.name == _HEAD
+            )
+        ).one_or_none()
+        return None if row is None else (int(row.position), str(row.hash))
+
+    def audit_chain(self) -> Iterator[StoredAuditRecord]:
+        query = (
+            select(audit_trail)
+            .where(audit_trail.c.position.is_not(None))
+            .order_by(audit_trail.c.position)
+        )
+        with self._connection.execute(query.execution_options(yield_per=_AUDIT_BATCH)) as rows:
+            yield from (_stored_audit(row) for row in rows)
+
+    def list_audit(
+        self,
+        *,
+        resource: str | None = None,
+        account_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StoredAuditRecord]:
+        table = audit_trail
+        query = select(table).order_by(table.c.id)
+        if resource is not None:
+            query = query.where(table.c.resource == resource)
+        if account_id is not None:
+            query = query.where(table.c.account_id == account_id)
+        if action is not None:
+            query = query.where(table.c.action == action)
+        if since is not None:
+            query = query.where(table.c.at >= since)
+        if until is not None:
+            query = query.where(table.c.at < until)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._connection.execute(query.execution_options(yield_per=_AUDIT_BATCH)) as rows:
+            yield from (_stored_audit(row) for row in rows)
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -299,4 +395,39 @@ def _audit_report(row: Row[Any]) -> AuditReport:
         format=AuditReportFormat(row.format),
         status=AuditReportStatus(row.status),
         created_at=row.created_at,
+    )
+
+
+def _stored_audit(row: Row[Any]) -> StoredAuditRecord:
+    return StoredAuditRecord(
+        record_id=int(row.id),
+        record=AuditRecord(
+            at=row.at,
+            action=row.action,
+            result=row.result,
+            account_id=row.account_id,
+            access_key_id=row.access_key_id,
+            request_id=row.request_id,
+            resource=row.resource,
+            detail=row.detail,
+        ),
+        position=None if row.position is None else int(row.position),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _audit_entry(row: Any) -> AuditEntry:
+    return AuditEntry(
+        serial=serial_from_text(row.serial),
+        certificate_der=bytes(row.certificate_der),
+        not_before=row.not_before,
+        not_after=row.not_after,
+        issued_at=row.issued_at,
+        template_arn=row.template_arn,
+        revoked_at=row.revoked_at,
+        revocation_reason=None
+        if row.revocation_reason is None
+        else RevocationReason(row.revocation_reason),
+        requester_account=row.account_id,
     )

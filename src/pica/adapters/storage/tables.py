@@ -283,3 +283,37 @@ audit_reports = Table(
     # Nodes look for reports still to make.
     Index(None, "status", "lease_until"),
 )
+
+# The audit trail (revision 0005): append-only; `position`, `prev_hash` and `hash` are set once
+# the sealer has put the record into the hash chain.
+audit_trail = Table(
+    "audit_trail",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("request_id", String, nullable=True),
+    Column("account_id", String, nullable=True),
+    Column("access_key_id", String, nullable=True),
+    Column("action", String, nullable=False),
+    Column("resource", String, nullable=True),
+    Column("result", String, nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("position", BigInteger, nullable=True, unique=True),
+    Column("prev_hash", String, nullable=True),
+    Column("hash", String, nullable=True),
+    Index(None, "resource", "id"),
+    Index(None, "account_id", "id"),
+    Index(None, "action", "id"),
+    Index(None, "at"),
+)
+
+# The chain's head: its last position and hash (one row, named "trail").
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("hash", String, nullable=False),
+)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pica.authority.accounts import AccountService
 from pica.authority.audit_reports import AuditReportService
+from pica.authority.audit_trail import AuditTrail
 from pica.authority.authorities import CertificateAuthorityService, CreateCaRequest
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import CertificateService, IssueRequest
@@ -43,6 +44,7 @@ class ApiServices:
     permissions: PermissionService
     policies: ResourcePolicyService
     audit_reports: AuditReportService
+    audit_trail: AuditTrail
 
 
 @dataclass(frozen=True)
