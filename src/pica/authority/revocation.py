@@ -18,12 +18,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority import lifecycle
 from pica.authority.authorities import parse_certificate_pem
-from pica.authority.ca_access import Caller, load_ca
+from pica.authority.ca_access import Caller, is_purged, load_ca
 from pica.authority.crl import build_crl
 from pica.authority.issuance import issuer_key_identifier
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
-from pica.authority.model import CaStatus, CertificateAuthority, RevocationReason
+from pica.authority.model import CaStatus, RevocationReason
 from pica.authority.ports import Clock, ObjectStore, Store, Transaction
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.sharing import AUDIT_SUCCESS, AuditRecord
@@ -222,7 +222,7 @@ class CrlPublisher:
         for ca_id in candidates:
             with self._store.transaction(read_only=True) as tx:
                 ca = tx.find_ca_by_id(ca_id)
-                if ca is None or not _is_live(ca, now):
+                if ca is None or is_purged(ca, now):
                     continue
                 crl = ca.revocation_configuration.crl
                 if not crl.enabled or crl.s3_bucket_name is None:
@@ -263,13 +263,4 @@ def _audit_publication(
             resource=arn,
             detail=None if crl_number is None else f"crlNumber={crl_number}",
         )
-    )
-
-
-def _is_live(ca: CertificateAuthority, now: datetime) -> bool:
-    """Not purged, nor waiting to be: a DELETED CA keeps its CRL until the restore window ends."""
-    return not (
-        ca.status is CaStatus.DELETED
-        and ca.restorable_until is not None
-        and ca.restorable_until <= now
     )
