@@ -33,7 +33,7 @@ from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint import FindingsMode, LintGate, LintMode
-from pica.authority.lint_record import FindingsLog
+from pica.authority.lint_record import FindingsFanOut, FindingsLog
 from pica.authority.ocsp import OcspResponder
 from pica.authority.permissions import PermissionService
 from pica.authority.ports import KeyStore, ObjectStore
@@ -96,6 +96,8 @@ class Runtime:
     objects: ObjectStore
     key_store: KeyStore
     audit_wakeup: Wakeup
+    # Told of every certificate signed in spite of lint findings; the web app adds its metrics.
+    findings: FindingsFanOut
 
     def close(self) -> None:
         self.store.dispose()
@@ -130,6 +132,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
     )
     wakeup = Wakeup()
     audit_wakeup = Wakeup()
+    findings = FindingsFanOut([FindingsLog()])
     services = ApiServices(
         authorities=CertificateAuthorityService(
             store,
@@ -146,7 +149,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
             clock,
             urls,
             LintGate(LintMode(settings.lint_mode), FindingsMode(settings.lint_findings)),
-            findings_observers=(FindingsLog(),),
+            findings_observers=(findings,),
         ),
         revocation=RevocationService(store, clock, wakeup),
         accounts=AccountService(store, key_store, clock),
@@ -159,7 +162,16 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
     return Runtime(
-        settings, store, services, publisher, ocsp, wakeup, objects, key_store, audit_wakeup
+        settings,
+        store,
+        services,
+        publisher,
+        ocsp,
+        wakeup,
+        objects,
+        key_store,
+        audit_wakeup,
+        findings,
     )
 
 
@@ -242,6 +254,7 @@ def create_app(runtime: Runtime) -> Starlette:
     settings = runtime.settings
     state = StoredState(runtime.store)
     metrics = Metrics(state)
+    runtime.findings.add(metrics.lint_findings)
     # One record per API call feeds the access log and the request metrics.
     observers: list[ApiCallObserver] = [metrics.api]
     if settings.access_log != "off":
