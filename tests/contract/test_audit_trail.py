@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, update
 
+from pica.adapters.keystore.kek_file import FileKeyStore
+from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.storage.sql_store import SqlStore
 from pica.adapters.storage.tables import audit_chain_head, audit_trail
+from pica.authority.arns import ArnFactory
 from pica.authority.audit_trail import AuditFilter, AuditTrail
+from pica.authority.authorities import CertificateAuthorityService
+from pica.authority.keys import PrivateKeyCache
+from pica.authority.model import CaStatus
 from pica.authority.sharing import AuditRecord
+from tests.contract.test_store import make_ca, seed_ca
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 CA = "arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/x"
@@ -155,3 +163,25 @@ def test_concurrent_sealers_build_one_chain(store: SqlStore, trail: AuditTrail) 
     result = trail.verify()
     assert result.ok, result.problem
     assert result.checked == 200
+
+
+def test_purging_a_ca_is_recorded(store: SqlStore, trail: AuditTrail, tmp_path: Path) -> None:
+    ca = seed_ca(
+        store,
+        make_ca(status=CaStatus.DELETED, restorable_until=T0 - timedelta(days=1)),
+    )
+    FileKeyStore.create(tmp_path / "kek")
+    key_store = FileKeyStore.load(tmp_path / "kek")
+    service = CertificateAuthorityService(
+        store,
+        key_store,
+        PrivateKeyCache(key_store),
+        FrozenClock(),
+        ArnFactory("aws", "us-east-1"),
+        LocalDirObjectStore(tmp_path / "buckets", "http://127.0.0.1"),
+    )
+    assert service.purge_deleted() == 1
+    records = list(trail.list(AuditFilter(resource=ca.arn)))
+    assert [(r.record.action, r.record.account_id) for r in records] == [
+        ("PurgeCertificateAuthority", ca.account_id)
+    ]

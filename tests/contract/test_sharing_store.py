@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from pica.adapters.storage.sql_store import SqlStore
+from pica.authority.ca_access import service_may
 from pica.authority.model import RevocationReason
 from pica.authority.sharing import (
     ACM_PRINCIPAL,
@@ -157,3 +158,18 @@ def test_audit_reports_rate_and_leases(store: SqlStore) -> None:
         assert tx.claim_audit_reports(much_later, much_later, 10) == []
         assert tx.get_audit_report(CA_ARN, "r1").status is AuditReportStatus.SUCCESS  # type: ignore[union-attr]
         assert tx.get_audit_report(CA_ARN, "r2").status is AuditReportStatus.FAILED  # type: ignore[union-attr]
+
+
+def test_service_may_reads_the_permissions_of_the_cas_own_account(store: SqlStore) -> None:
+    ca = seed_ca(store)
+    with store.transaction() as tx:
+        assert not service_may(tx, ca, ACM_PRINCIPAL, "IssueCertificate", ACCOUNT)
+        tx.insert_permission(permission(None, "IssueCertificate", "GetCertificate"))
+        tx.insert_permission(permission(ACCOUNT, "ListPermissions"))
+    with store.transaction(read_only=True) as tx:
+        assert service_may(tx, ca, ACM_PRINCIPAL, "IssueCertificate", ACCOUNT)
+        assert service_may(tx, ca, ACM_PRINCIPAL, "ListPermissions", ACCOUNT)
+        assert not service_may(tx, ca, ACM_PRINCIPAL, "RevokeCertificate", ACCOUNT)
+        assert not service_may(tx, ca, "ec2.amazonaws.com", "IssueCertificate", ACCOUNT)
+        # Across accounts a permission grants nothing (AWS: use a resource policy).
+        assert not service_may(tx, ca, ACM_PRINCIPAL, "IssueCertificate", OTHER_ACCOUNT)

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority import lifecycle, revocation_settings, tagging
 from pica.authority.algorithms import check_pairing, generate_private_key
-from pica.authority.arns import ArnFactory
+from pica.authority.arns import ArnFactory, account_of
 from pica.authority.ca_access import (
     Caller,
     is_purged,
@@ -462,6 +462,8 @@ class CertificateAuthorityService:
             due = tx.list_cas_due_for_purge(now, limit)
             for arn in due:
                 tx.delete_ca(arn)
+                # pica acts alone, on behalf of the owner: the CA and its key are gone for good.
+                record_success(tx, Caller(account_of(arn)), "PurgeCertificateAuthority", arn, now)
         for arn in due:
             self._keys.forget(arn)
         return len(due)
