@@ -1,5 +1,5 @@
-"""What sharing and oversight store about a CA: permissions for the ACM service principal,
-audit reports, and the rows an audit report is made of. Frozen values, as in `model`."""
+"""What sharing and oversight store: permissions for the ACM service principal, audit reports
+and the rows one is made of, and the audit trail's records. Frozen values, as in `model`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The store ports of sharing and oversight (permissions, resource policies, who asked for a
-certificate, audit reports), which `ports.Transaction` includes. A module of their own because
+certificate, audit reports, the audit trail), which `ports.Transaction` includes. A module of their own because
 `Transaction` must name them as bases, and a base has to exist before the class is made."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The store side of sharing and oversight (`pica.authority.sharing_ports`): a mixin that
 `SqlTransaction` inherits, on the same connection and in the same transaction.
 
-It keeps to its own tables (`tables.py`, revision 0004) and its own small helpers, so that the
+It keeps to its own tables (`tables.py`, revisions 0004 and 0005) and its own small helpers, so that the
 rest of the adapter can change around it.
 """
 
