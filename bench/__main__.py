@@ -5,6 +5,7 @@ issuance   (default; `make bench`) the issue 8 table: in-process ceiling, IssueC
 keycache   [N] what opening each CA key once saves, in-process and through boto3
 lint       [N] the lint gate's cost per certificate next to signing
 revocation [max_entries] [ocsp_requests] CRL build+sign size/time, OCSP responses/s
+audit      [max_certificates] audit report time and peak memory (10k, 100k certificates)
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "keycache": _keycache,
     "lint": _legacy("lint_gate"),
     "revocation": _legacy("revocation"),
+    "audit": _legacy("audit_report"),
 }
 
 

@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pica.app import bootstrap, build_runtime
-from pica.authority.authorities import Caller, CreateCaRequest
+from pica.authority.authorities import CreateCaRequest
+from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.issuance import new_serial
 from pica.authority.model import (

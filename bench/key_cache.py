@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from pica.app import bootstrap, build_runtime
-from pica.authority.authorities import Caller, CreateCaRequest
+from pica.authority.authorities import CreateCaRequest
+from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.model import (
     ApiPassthrough,

@@ -26,6 +26,8 @@ from pica.adapters.storage.monitoring import StoredState
 from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.accounts import AccountService, Credentials
 from pica.authority.arns import ArnFactory
+from pica.authority.audit_reports import AuditReportService
+from pica.authority.audit_trail import AuditTrail
 from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
@@ -33,7 +35,9 @@ from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsFanOut, FindingsLog
 from pica.authority.ocsp.responder import OcspResponder
+from pica.authority.permissions import PermissionService
 from pica.authority.ports import Clock, KeyStore, ObjectStore
+from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
 from pica.readiness import readiness_checks
@@ -55,6 +59,10 @@ from pica.wire.request_target import RequestTargetLimit
 log = logging.getLogger("pica")
 
 PURGE_INTERVAL_SECONDS = 60.0
+# How often a node looks for audit reports other nodes left to make (its own requests wake it).
+AUDIT_REPORT_POLL_SECONDS = 5.0
+# How often a node seals new audit trail records into the hash chain.
+AUDIT_SEAL_SECONDS = 1.0
 SETTINGS_ENV = "PICA_SETTINGS_JSON"
 
 
@@ -87,6 +95,7 @@ class Runtime:
     wakeup: Wakeup
     objects: ObjectStore
     key_store: KeyStore
+    audit_wakeup: Wakeup
     # Told of every certificate signed in spite of lint findings; the web app adds its metrics.
     findings: FindingsFanOut
 
@@ -122,6 +131,7 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         partition_size=settings.crl_partition_size,
     )
     wakeup = Wakeup()
+    audit_wakeup = Wakeup()
     findings = FindingsFanOut([FindingsLog()])
     services = ApiServices(
         authorities=CertificateAuthorityService(
@@ -144,6 +154,10 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         revocation=RevocationService(store, clock, wakeup),
         accounts=AccountService(store, key_store, clock),
         clock=clock,
+        permissions=PermissionService(store, clock),
+        policies=ResourcePolicyService(store, clock),
+        audit_reports=AuditReportService(store, objects, clock, audit_wakeup),
+        audit_trail=AuditTrail(store, clock),
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
@@ -156,6 +170,7 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         wakeup,
         objects,
         key_store,
+        audit_wakeup,
         findings,
     )
 
@@ -279,9 +294,35 @@ def create_app(runtime: Runtime) -> Starlette:
             except Exception:
                 log.exception("CRL publication failed")
 
+    async def audit_report_loop() -> None:
+        wake = runtime.audit_wakeup.bind()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=AUDIT_REPORT_POLL_SECONDS)
+            wake.clear()
+            try:
+                while await run_in_threadpool(services.audit_reports.make_due) > 0:
+                    pass
+            except Exception:
+                log.exception("making audit reports failed")
+
+    async def audit_seal_loop() -> None:
+        while True:
+            try:
+                while await run_in_threadpool(services.audit_trail.seal_pending) > 0:
+                    pass
+            except Exception:
+                log.exception("sealing the audit trail failed")
+            await asyncio.sleep(AUDIT_SEAL_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(purge_loop()), asyncio.create_task(publish_loop())]
+        tasks = [
+            asyncio.create_task(purge_loop()),
+            asyncio.create_task(publish_loop()),
+            asyncio.create_task(audit_report_loop()),
+            asyncio.create_task(audit_seal_loop()),
+        ]
         try:
             yield
         finally:

@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -176,6 +177,24 @@ def _parser() -> argparse.ArgumentParser:
     delete = key_commands.add_parser("delete", help="delete an access key")
     delete.add_argument("access_key_id")
     for sub in (create, listing, delete):
+        _add_data_dir(sub)
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+
+    audit = commands.add_parser("audit", help="read and check the audit trail")
+    audit_commands = audit.add_subparsers(dest="action", required=True)
+    audit_list = audit_commands.add_parser("list", help="list audit records, oldest first")
+    audit_list.add_argument("--ca", default=None, help="only records about this CA ARN")
+    audit_list.add_argument("--account", default=None, help="only this account's records")
+    audit_list.add_argument(
+        "--action", dest="action_filter", default=None, help="only this operation"
+    )
+    audit_list.add_argument("--since", default=None, help="ISO 8601 time, inclusive")
+    audit_list.add_argument("--until", default=None, help="ISO 8601 time, exclusive")
+    audit_list.add_argument("--limit", type=int, default=None, help="at most this many")
+    audit_verify = audit_commands.add_parser(
+        "verify", help="seal pending records, then check the hash chain (exit 1 when broken)"
+    )
+    for sub in (audit_list, audit_verify):
         _add_data_dir(sub)
         sub.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -438,6 +457,85 @@ def _manage(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _moment(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(f"{option} {text!r} is not an ISO 8601 time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.app import build_runtime
+    from pica.authority.audit_trail import AuditFilter
+
+    runtime = build_runtime(settings, initialise=False)
+    trail = runtime.services.audit_trail
+    try:
+        if args.action == "verify":
+            sealed = trail.seal_pending()
+            while sealed:
+                sealed = trail.seal_pending()
+            result = trail.verify()
+            _emit(
+                args,
+                {
+                    "Ok": result.ok,
+                    "Checked": result.checked,
+                    "Unsealed": result.unsealed,
+                    "HeadPosition": result.head_position,
+                    "HeadHash": result.head_hash,
+                    "Problem": result.problem,
+                },
+                f"ok: {result.checked} records, head {result.head_position} {result.head_hash}"
+                if result.ok
+                else f"BROKEN after {result.checked} good records: {result.problem}",
+            )
+            return 0 if result.ok else 1
+        filters = AuditFilter(
+            resource=args.ca,
+            account_id=args.account,
+            action=args.action_filter,
+            since=_moment(args.since, "--since"),
+            until=_moment(args.until, "--until"),
+            limit=args.limit,
+        )
+        items = []
+        for stored in trail.list(filters):
+            record = stored.record
+            items.append(
+                {
+                    "Id": stored.record_id,
+                    "Position": stored.position,
+                    "At": record.at.isoformat(),
+                    "RequestId": record.request_id,
+                    "Account": record.account_id,
+                    "AccessKeyId": record.access_key_id,
+                    "Action": record.action,
+                    "Resource": record.resource,
+                    "Result": record.result,
+                    "Detail": record.detail,
+                    "Hash": stored.hash,
+                }
+            )
+        _emit(
+            args,
+            {"Records": items},
+            "\n".join(
+                "\t".join(
+                    str(item[k] or "-")
+                    for k in ("At", "Account", "AccessKeyId", "Action", "Resource", "Result")
+                )
+                for item in items
+            ),
+        )
+    finally:
+        runtime.close()
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "version":
@@ -460,6 +558,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(f"database at {migrate_database(settings)} is up to date")
             return 0
+        if args.command == "audit":
+            return _audit(args, settings)
         return _manage(args, settings)
     except (SettingsError, StartupError, PicaError, KeyStoreError, OSError) as exc:
         # One line, whatever stopped us: no traceback for a setting, a file or a port.

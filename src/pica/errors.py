@@ -49,6 +49,10 @@ class LintRejected(InvalidArgs):
     the wire, its base class). A class of its own so that operators can count refusals."""
 
 
+class AccessDenied(PicaError):
+    """The caller may see the resource (it is shared with it) but not take this action."""
+
+
 class InvalidArn(PicaError):
     """An ARN that cannot name a resource of the expected kind."""
 

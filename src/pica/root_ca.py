@@ -28,7 +28,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from pica.app import Runtime, bootstrap, build_runtime, client_exports
-from pica.authority.authorities import Caller, CreateCaRequest
+from pica.authority.authorities import CreateCaRequest
+from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.model import (
     CaConfiguration,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import stat
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -127,6 +128,35 @@ def test_overwrite_replaces_the_whole_body(target: Target) -> None:
         target.bucket, "crl/ca.crl", b"short", content_type=CRL, public_read=True
     )
     assert target.store.get_object(target.bucket, "crl/ca.crl") == b"short"
+
+
+def test_chunked_write_joins_the_chunks_and_replaces(target: Target) -> None:
+    # Past S3's 8 MiB multipart threshold, so the S3 adapter uploads in parts.
+    chunks = [bytes([n]) * (1024 * 1024) for n in range(9)] + [b"tail"]
+    target.store.put_object_chunks(
+        target.bucket, "audit-report/ca/r.json", iter(chunks), content_type="application/json"
+    )
+    assert target.store.get_object(target.bucket, "audit-report/ca/r.json") == b"".join(chunks)
+    target.store.put_object_chunks(
+        target.bucket, "audit-report/ca/r.json", iter([b"[", b"]"]), content_type="text/csv"
+    )
+    assert target.store.get_object(target.bucket, "audit-report/ca/r.json") == b"[]"
+
+
+def test_s3_chunked_write_into_a_missing_bucket_fails(s3_store: S3ObjectStore) -> None:
+    bucket = f"pica-absent-{secrets.token_hex(6)}"
+    with pytest.raises(RequestFailed) as failed:
+        s3_store.put_object_chunks(bucket, "audit-report/x.csv", [b"a"], content_type="text/csv")
+    assert bucket in failed.value.message
+
+
+def test_local_dir_chunked_objects_are_private(
+    local_store: LocalDirObjectStore, local_root: Path
+) -> None:
+    local_store.put_object_chunks("b", "audit-report/x.csv", [b"a", b"b"], content_type="text/csv")
+    path = local_root / "b" / "audit-report" / "x.csv"
+    assert path.read_bytes() == b"ab"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_missing_key_reads_as_none(target: Target) -> None:

@@ -24,7 +24,7 @@ from pica import settings
 from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.app import Runtime, build_runtime
 from pica.authority.algorithms import signature_scheme
-from pica.authority.authorities import Caller
+from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.key_hashes import subject_public_key_bits
 from pica.authority.keys import PrivateKeyCache

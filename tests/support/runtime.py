@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 
 from pica.app import Runtime
-from pica.authority.authorities import Caller, CreateCaRequest
+from pica.authority.authorities import CreateCaRequest
+from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.model import (
     CaConfiguration,

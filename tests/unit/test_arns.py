@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pica.authority.arns import ArnFactory, certificate_serial, check_ca_arn
+from pica.authority.arns import ArnFactory, account_of, certificate_serial, check_ca_arn
 from pica.errors import InvalidArn
 
 CA = (
@@ -50,3 +50,9 @@ def test_a_certificate_arn_needs_a_serial_of_1_to_40_hex_digits(suffix: str) -> 
 
 def test_a_serial_is_read_whatever_its_case() -> None:
     assert certificate_serial(CA, f"{CA}/certificate/00AbC") == 0xABC
+
+
+def test_the_account_of_a_ca_arn() -> None:
+    assert account_of(CA) == "123456789012"
+    with pytest.raises(InvalidArn):
+        account_of(CA + "/certificate/01")

@@ -12,7 +12,7 @@ import pytest
 
 from pica import settings
 from pica.app import Runtime, build_runtime
-from pica.authority.authorities import Caller
+from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.model import CaStatus, SigningAlgorithm, Validity, ValidityType
 from pica.errors import InvalidState

@@ -36,6 +36,14 @@ def check_ca_arn(arn: str) -> str:
     return arn
 
 
+def account_of(ca_arn: str) -> str:
+    """The account a CA ARN names (work pica does on an owner's behalf is recorded as theirs)."""
+    match = _CA_ARN.fullmatch(ca_arn)
+    if match is None:
+        raise InvalidArn(f"The ARN {ca_arn} is not a valid certificate authority ARN.")
+    return match.group("account")
+
+
 def certificate_serial(ca_arn: str, certificate_arn: str) -> int:
     """The serial a certificate ARN names, checking that it belongs to `ca_arn`."""
     if not certificate_arn.startswith(ca_arn):

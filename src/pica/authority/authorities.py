@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from cryptography import x509
@@ -18,7 +18,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority import lifecycle, revocation_settings, tagging
 from pica.authority.algorithms import check_pairing, generate_private_key
-from pica.authority.arns import ArnFactory
+from pica.authority.arns import ArnFactory, account_of
+from pica.authority.ca_access import (
+    Caller,
+    is_purged,
+    load_ca,
+    record_success,
+    shared_with_caller,
+)
 from pica.authority.ca_certificate import validate_import
 from pica.authority.issuance import key_usage_extension, sign_csr
 from pica.authority.key_hashes import public_key_hashes
@@ -46,7 +53,6 @@ from pica.errors import (
     InvalidNextToken,
     InvalidState,
     LimitExceeded,
-    NotFound,
     RequestFailed,
     RequestInProgress,
 )
@@ -60,13 +66,6 @@ _ACCESS_METHOD_OIDS = {
     AccessMethodType.RESOURCE_PKI_MANIFEST: "1.3.6.1.5.5.7.48.10",
     AccessMethodType.RESOURCE_PKI_NOTIFY: "1.3.6.1.5.5.7.48.13",
 }
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The authenticated account a request acts for."""
-
-    account_id: str
 
 
 @dataclass(frozen=True)
@@ -110,24 +109,6 @@ def parse_certificate_pem(pem: str) -> x509.Certificate:
 def ca_public_key(ca: CertificateAuthority) -> CertificatePublicKeyTypes:
     assert ca.csr_pem is not None
     return x509.load_pem_x509_csr(ca.csr_pem.encode("ascii")).public_key()
-
-
-def load_ca(
-    tx: Transaction, caller: Caller, arn: str, now: datetime, *, for_update: bool = False
-) -> CertificateAuthority:
-    """The caller's CA, or NotFound (also for other accounts' CAs and purged ones)."""
-    ca = tx.get_ca(arn, for_update=for_update)
-    if (
-        ca is None
-        or ca.account_id != caller.account_id
-        or (
-            ca.status is CaStatus.DELETED
-            and ca.restorable_until is not None
-            and ca.restorable_until <= now
-        )
-    ):
-        raise NotFound(f"Could not find certificate authority {arn}.")
-    return ca
 
 
 def save(tx: Transaction, ca: CertificateAuthority, **changes: object) -> CertificateAuthority:
@@ -249,6 +230,7 @@ class CertificateAuthorityService:
                     tx.put_idempotent_result(scope, token, arn, now)
                 revocation_settings.claim_bucket(tx, revocation.crl, caller.account_id, now)
                 tx.insert_ca(ca)
+                record_success(tx, caller, "CreateCertificateAuthority", arn, now)
                 if request.tags:
                     tx.put_tags(arn, list(request.tags))
         except Conflict:
@@ -274,38 +256,57 @@ class CertificateAuthorityService:
     def describe(self, caller: Caller, arn: str) -> CertificateAuthority:
         now = self._clock.now()
         with self._store.transaction(read_only=True) as tx:
-            return load_ca(tx, caller, arn, now)
+            return load_ca(tx, caller, arn, now, action="DescribeCertificateAuthority")
 
-    def list_cas(self, caller: Caller, max_results: int | None, next_token: str | None) -> Page:
+    def list_cas(
+        self,
+        caller: Caller,
+        max_results: int | None,
+        next_token: str | None,
+        *,
+        shared: bool = False,
+    ) -> Page:
+        """The caller's own CAs (ResourceOwner=SELF) or, with `shared`, other accounts' CAs
+        whose resource policy shares them with the caller (ResourceOwner=OTHER_ACCOUNTS)."""
         now = self._clock.now()
         limit = min(max_results or LIST_PAGE_LIMIT, LIST_PAGE_LIMIT)
-        after = decode_token("ca", next_token)
+        kind = "shared-ca" if shared else "ca"
+        after = decode_token(kind, next_token)
         items: list[CertificateAuthority] = []
         with self._store.transaction(read_only=True) as tx:
             cursor = after
             # Purged-but-not-yet-removed CAs are skipped, so read until the page is full.
-            while len(items) < limit:
-                batch = tx.list_cas(caller.account_id, limit=limit + 1, after_arn=cursor)
-                for ca in batch:
-                    if (
-                        ca.status is CaStatus.DELETED
-                        and ca.restorable_until
-                        and ca.restorable_until <= now
-                    ):
-                        continue
-                    items.append(ca)
+            while len(items) <= limit:
+                batch = self._list_batch(tx, caller, shared, limit + 1, cursor)
+                items.extend(
+                    ca
+                    for ca in batch
+                    if not is_purged(ca, now) and (not shared or shared_with_caller(tx, caller, ca))
+                )
                 if len(batch) < limit + 1:
                     break
                 cursor = batch[-1].arn
         if len(items) > limit:
             items = items[:limit]
-            return Page(items, encode_token("ca", items[-1].arn))
+            return Page(items, encode_token(kind, items[-1].arn))
         return Page(items, None)
+
+    @staticmethod
+    def _list_batch(
+        tx: Transaction, caller: Caller, shared: bool, limit: int, after: str | None
+    ) -> list[CertificateAuthority]:
+        if not shared:
+            return tx.list_cas(caller.account_id, limit=limit, after_arn=after)
+        found = (
+            tx.get_ca(arn)
+            for arn in tx.list_cas_shared_with(caller.account_id, limit=limit, after_arn=after)
+        )
+        return [ca for ca in found if ca is not None]
 
     def get_csr(self, caller: Caller, arn: str) -> str:
         now = self._clock.now()
         with self._store.transaction(read_only=True) as tx:
-            ca = load_ca(tx, caller, arn, now)
+            ca = load_ca(tx, caller, arn, now, action="GetCertificateAuthorityCsr")
         status = ca.effective_status(now)
         if status is CaStatus.CREATING or ca.csr_pem is None:
             raise RequestInProgress(
@@ -319,7 +320,7 @@ class CertificateAuthorityService:
     def get_ca_certificate(self, caller: Caller, arn: str) -> tuple[str, str | None]:
         now = self._clock.now()
         with self._store.transaction(read_only=True) as tx:
-            ca = load_ca(tx, caller, arn, now)
+            ca = load_ca(tx, caller, arn, now, action="GetCertificateAuthorityCertificate")
         lifecycle.require(Action.GET_CA_CERTIFICATE, ca.effective_status(now), arn)
         assert ca.certificate_pem is not None
         return ca.certificate_pem, ca.certificate_chain_pem or None
@@ -331,7 +332,14 @@ class CertificateAuthorityService:
     ) -> None:
         now = self._clock.now()
         with self._store.transaction() as tx:
-            ca = load_ca(tx, caller, arn, now, for_update=True)
+            ca = load_ca(
+                tx,
+                caller,
+                arn,
+                now,
+                action="ImportCertificateAuthorityCertificate",
+                for_update=True,
+            )
             status = ca.effective_status(now)
             lifecycle.require(Action.IMPORT_CA_CERTIFICATE, status, arn)
             imported = validate_import(
@@ -383,13 +391,13 @@ class CertificateAuthorityService:
         if revocation is not None and revocation.crl.enabled:
             # Check the CA first, then the bucket (network I/O, outside any write lock).
             with self._store.transaction(read_only=True) as tx:
-                current = load_ca(tx, caller, arn, now)
+                current = load_ca(tx, caller, arn, now, action="UpdateCertificateAuthority")
                 revocation_settings.check_bucket_owner(tx, revocation.crl, caller.account_id)
             lifecycle.require(Action.UPDATE, current.effective_status(now), arn)
             if revocation.crl != current.revocation_configuration.crl:
                 revocation_settings.probe_bucket(self._objects, revocation.crl)
         with self._store.transaction() as tx:
-            ca = load_ca(tx, caller, arn, now, for_update=True)
+            ca = load_ca(tx, caller, arn, now, action="UpdateCertificateAuthority", for_update=True)
             lifecycle.require(Action.UPDATE, ca.effective_status(now), arn)
             changes: dict[str, object] = {}
             if status is not None and status is not ca.status:
@@ -408,7 +416,7 @@ class CertificateAuthorityService:
         now = self._clock.now()
         days = permanent_deletion_days or DEFAULT_PERMANENT_DELETION_DAYS
         with self._store.transaction() as tx:
-            ca = load_ca(tx, caller, arn, now, for_update=True)
+            ca = load_ca(tx, caller, arn, now, action="DeleteCertificateAuthority", for_update=True)
             status = ca.effective_status(now)
             if status is CaStatus.ACTIVE:
                 raise InvalidState(
@@ -432,7 +440,9 @@ class CertificateAuthorityService:
     def restore(self, caller: Caller, arn: str) -> None:
         now = self._clock.now()
         with self._store.transaction() as tx:
-            ca = load_ca(tx, caller, arn, now, for_update=True)
+            ca = load_ca(
+                tx, caller, arn, now, action="RestoreCertificateAuthority", for_update=True
+            )
             lifecycle.require(Action.RESTORE, ca.effective_status(now), arn)
             previous = ca.status_before_deletion or CaStatus.PENDING_CERTIFICATE
             save(
@@ -451,6 +461,8 @@ class CertificateAuthorityService:
             due = tx.list_cas_due_for_purge(now, limit)
             for arn in due:
                 tx.delete_ca(arn)
+                # pica acts alone, on behalf of the owner: the CA and its key are gone for good.
+                record_success(tx, Caller(account_of(arn)), "PurgeCertificateAuthority", arn, now)
         for arn in due:
             self._keys.forget(arn)
         return len(due)
@@ -460,13 +472,13 @@ class CertificateAuthorityService:
     def tag(self, caller: Caller, arn: str, tags: list[Tag]) -> None:
         now = self._clock.now()
         with self._store.transaction() as tx:
-            load_ca(tx, caller, arn, now, for_update=True)
+            load_ca(tx, caller, arn, now, action="TagCertificateAuthority", for_update=True)
             tx.put_tags(arn, tagging.merged(tx.get_tags(arn), tags))
 
     def untag(self, caller: Caller, arn: str, tags: list[Tag]) -> None:
         now = self._clock.now()
         with self._store.transaction() as tx:
-            load_ca(tx, caller, arn, now, for_update=True)
+            load_ca(tx, caller, arn, now, action="UntagCertificateAuthority", for_update=True)
             tx.put_tags(arn, tagging.without(tx.get_tags(arn), tags))
 
     def list_tags(
@@ -478,7 +490,7 @@ class CertificateAuthorityService:
             raise InvalidNextToken("The NextToken is not valid.")
         start = int(position)
         with self._store.transaction(read_only=True) as tx:
-            load_ca(tx, caller, arn, now)
+            load_ca(tx, caller, arn, now, action="ListTags")
             tags = tx.get_tags(arn)
         end = start + (max_results or len(tags) or 1)
         token = encode_token(f"tags:{arn}", str(end)) if end < len(tags) else None

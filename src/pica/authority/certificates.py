@@ -18,13 +18,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pica.authority import lifecycle, validity
 from pica.authority.algorithms import check_pairing
 from pica.authority.arns import certificate_serial
-from pica.authority.authorities import (
-    IDEMPOTENCY_WINDOW,
-    Caller,
-    ca_public_key,
-    load_ca,
-    parse_certificate_pem,
-)
+from pica.authority.authorities import IDEMPOTENCY_WINDOW, ca_public_key, parse_certificate_pem
+from pica.authority.ca_access import Caller, load_ca
 from pica.authority.ca_certificate import path_length, same_public_key
 from pica.authority.csr import load_csr
 from pica.authority.issuance import (
@@ -226,7 +221,9 @@ class CertificateService:
         scope: str,
     ) -> _Issued:
         now = self._clock.now()
-        ca = load_ca(tx, caller, request.ca_arn, now)
+        ca = load_ca(
+            tx, caller, request.ca_arn, now, action="IssueCertificate", template_arn=template.arn
+        )
         status = ca.effective_status(now)
         if template.self_signed:
             _check_root_self_issue(ca, csr, status)
@@ -330,6 +327,8 @@ class CertificateService:
                     raise
                 continue
             break
+        if caller.account_id != ca.account_id:
+            tx.record_requester(ca.arn, record.serial, caller.account_id)
         if token is not None:
             tx.put_idempotent_result(scope, token, record.arn, now)
         return _Issued(record, findings)
@@ -337,7 +336,7 @@ class CertificateService:
     def get(self, caller: Caller, ca_arn: str, certificate_arn: str) -> CertificateWithChain:
         now = self._clock.now()
         with self._store.transaction(read_only=True) as tx:
-            ca = load_ca(tx, caller, ca_arn, now)
+            ca = load_ca(tx, caller, ca_arn, now, action="GetCertificate")
             status = ca.effective_status(now)
             if status not in lifecycle.ALLOWED[Action.GET_CERTIFICATE]:
                 raise InvalidState(

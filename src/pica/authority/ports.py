@@ -7,7 +7,7 @@ types from `pica.authority.model`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -23,6 +23,7 @@ from pica.authority.model import (
     SealedKey,
     Tag,
 )
+from pica.authority.sharing_ports import SharingRecords
 
 if TYPE_CHECKING:
     from pica.authority.lint_record import SignedWithFindings
@@ -34,7 +35,7 @@ class Clock(Protocol):
         ...
 
 
-class Transaction(Protocol):
+class Transaction(SharingRecords, Protocol):
     """What the domain may read and write inside one atomic unit of work."""
 
     # accounts and access keys
@@ -195,6 +196,13 @@ class ObjectStore(Protocol):
         self, bucket: str, key: str, body: bytes, *, content_type: str, public_read: bool
     ) -> None:
         """Write (replace) an object atomically: readers see the old or the new body."""
+        ...
+
+    def put_object_chunks(
+        self, bucket: str, key: str, chunks: Iterable[bytes], *, content_type: str
+    ) -> None:
+        """Write (replace) a private object made of `chunks` (an audit report) atomically,
+        without holding the whole body in memory."""
         ...
 
     def get_object(self, bucket: str, key: str) -> bytes | None:

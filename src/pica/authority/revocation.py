@@ -17,14 +17,16 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority import lifecycle
-from pica.authority.authorities import Caller, load_ca, parse_certificate_pem
+from pica.authority.authorities import parse_certificate_pem
+from pica.authority.ca_access import Caller, is_purged, load_ca
 from pica.authority.crl import build_crl
 from pica.authority.issuance import issuer_key_identifier
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
-from pica.authority.model import CaStatus, CertificateAuthority, RevocationReason
-from pica.authority.ports import Clock, ObjectStore, Store
+from pica.authority.model import CaStatus, RevocationReason
+from pica.authority.ports import Clock, ObjectStore, Store, Transaction
 from pica.authority.revocation_urls import RevocationUrls
+from pica.authority.sharing import AUDIT_SUCCESS, AuditRecord
 from pica.errors import InvalidRequest, NotFound, PicaError, RequestAlreadyProcessed
 
 log = logging.getLogger("pica.crl")
@@ -60,7 +62,7 @@ class RevocationService:
         serial = parse_serial(serial_text)
         now = self._clock.now()
         with self._store.transaction() as tx:
-            ca = load_ca(tx, caller, ca_arn, now)
+            ca = load_ca(tx, caller, ca_arn, now, action="RevokeCertificate")
             lifecycle.require(Action.REVOKE, ca.effective_status(now), ca_arn)
             certificate = tx.get_certificate(ca_arn, serial)
             if certificate is None:
@@ -112,6 +114,7 @@ class CrlPublisher:
                 # Dirty was cleared when the publication started; coming due again is the retry.
                 with self._store.transaction() as tx:
                     tx.reschedule_crl_publication(arn, self._clock.now() + RETRY_AFTER_FAILURE)
+                    _audit_publication(tx, arn, self._clock.now(), "Failed")
         return len(claimed)
 
     def publish(self, arn: str) -> None:
@@ -190,6 +193,7 @@ class CrlPublisher:
                 next_update=next_update,
                 next_refresh_at=this_update + lifetime / 2,
             )
+            _audit_publication(tx, arn, now, AUDIT_SUCCESS, ca.account_id, crl_number)
         log.info("published CRL %d of %s (%d partition(s))", crl_number, arn, len(partitions))
 
     def crl_for_path(self, path: str) -> bytes | None:
@@ -218,7 +222,7 @@ class CrlPublisher:
         for ca_id in candidates:
             with self._store.transaction(read_only=True) as tx:
                 ca = tx.find_ca_by_id(ca_id)
-                if ca is None or not _is_live(ca, now):
+                if ca is None or is_purged(ca, now):
                     continue
                 crl = ca.revocation_configuration.crl
                 if not crl.enabled or crl.s3_bucket_name is None:
@@ -240,10 +244,23 @@ class CrlPublisher:
         return None
 
 
-def _is_live(ca: CertificateAuthority, now: datetime) -> bool:
-    """Not purged, nor waiting to be: a DELETED CA keeps its CRL until the restore window ends."""
-    return not (
-        ca.status is CaStatus.DELETED
-        and ca.restorable_until is not None
-        and ca.restorable_until <= now
+def _audit_publication(
+    tx: Transaction,
+    arn: str,
+    at: datetime,
+    result: str,
+    account: str | None = None,
+    crl_number: int | None = None,
+) -> None:
+    """A CRL signature is a use of the CA key: the audit trail records it (pica acts alone,
+    on behalf of the CA's owner), in the transaction that records the publication."""
+    tx.append_audit(
+        AuditRecord(
+            at=at,
+            action="PublishCrl",
+            result=result,
+            account_id=account,
+            resource=arn,
+            detail=None if crl_number is None else f"crlNumber={crl_number}",
+        )
     )

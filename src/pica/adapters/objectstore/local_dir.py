@@ -25,12 +25,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
 
 from pica.errors import InvalidArgs, RequestFailed
 
 FILE_MODE = 0o644
+PRIVATE_FILE_MODE = 0o600
 FOLDER_MODE = 0o700
 
 
@@ -49,6 +51,20 @@ class LocalDirObjectStore:
         try:
             _make_folders(path.parent)
             _write_atomically(path, body)
+        except OSError as error:
+            raise RequestFailed(
+                f"cannot write object {key!r} in bucket {bucket!r} at {path}: {error}"
+            ) from error
+
+    def put_object_chunks(
+        self, bucket: str, key: str, chunks: Iterable[bytes], *, content_type: str
+    ) -> None:
+        """Write a private object (an audit report: mode 0600, never served) from `chunks`,
+        atomically, holding one chunk at a time."""
+        path = self._path(bucket, key)
+        try:
+            _make_folders(path.parent)
+            _write_atomically(path, chunks, mode=PRIVATE_FILE_MODE)
         except OSError as error:
             raise RequestFailed(
                 f"cannot write object {key!r} in bucket {bucket!r} at {path}: {error}"
@@ -115,16 +131,17 @@ def _make_folders(folder: Path) -> None:
         os.chmod(folder, FOLDER_MODE)
 
 
-def _write_atomically(path: Path, body: bytes) -> None:
+def _write_atomically(path: Path, body: bytes | Iterable[bytes], *, mode: int = FILE_MODE) -> None:
     """Temporary file beside `path` (same file system, so the rename is atomic), synced, renamed."""
     descriptor, temporary = tempfile.mkstemp(
         dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
     )
     try:
         with os.fdopen(descriptor, "wb") as file:
-            file.write(body)
+            os.fchmod(file.fileno(), mode)
+            for chunk in [body] if isinstance(body, bytes) else body:
+                file.write(chunk)
             file.flush()
-            os.fchmod(file.fileno(), FILE_MODE)
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:

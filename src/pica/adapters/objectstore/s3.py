@@ -28,10 +28,13 @@ it cannot be told apart from a real permission problem.
 from __future__ import annotations
 
 import contextlib
+import tempfile
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
@@ -115,6 +118,27 @@ class S3ObjectStore:
             self._client.put_object(**arguments)
         except (ClientError, BotoCoreError) as error:
             raise self._translate(error, "write", bucket, key) from error
+
+    def put_object_chunks(
+        self, bucket: str, key: str, chunks: Iterable[bytes], *, content_type: str
+    ) -> None:
+        """Spool `chunks` to a temporary file (memory stays bounded whatever the size), then
+        upload it (multipart when large); a private object (bucket-owner-full-control)."""
+        extra: dict[str, Any] = {"ContentType": content_type}
+        if self._send_acl:
+            extra["ACL"] = "bucket-owner-full-control"
+        with tempfile.TemporaryFile() as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+            spool.seek(0)
+            try:
+                self._client.upload_fileobj(spool, bucket, key, ExtraArgs=extra)
+            except (ClientError, BotoCoreError) as error:
+                raise self._translate(error, "write", bucket, key) from error
+            except S3UploadFailedError as error:
+                raise RequestFailed(
+                    f"cannot write object {key!r} in bucket {bucket!r} at {self._where}: {error}"
+                ) from error
 
     def get_object(self, bucket: str, key: str) -> bytes | None:
         try:

@@ -55,6 +55,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from pica.adapters.storage import documents, tables
+from pica.adapters.storage.sharing_records import SharingRecordsMixin
 from pica.adapters.storage.tables import (
     access_keys,
     accounts,
@@ -323,7 +324,7 @@ def _is_unique_violation(error: IntegrityError) -> bool:
     return getattr(original, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
 
 
-class SqlTransaction:
+class SqlTransaction(SharingRecordsMixin):
     """One unit of work on one connection; implements the `Transaction` port."""
 
     def __init__(self, connection: Connection, dialect: str, *, read_only: bool = False) -> None:

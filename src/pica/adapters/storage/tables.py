@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -195,3 +196,124 @@ def serial_to_text(serial: int) -> str:
 
 def serial_from_text(text: str) -> int:
     return int(text, 16)
+
+
+# --- sharing and oversight (revision 0004) ----------------------------------------------------
+# Every row belongs to a CA and goes with it: ON DELETE CASCADE, so purging a CA needs no
+# statement per table.
+
+# Permissions for the ACM service principal; `source_account` is "" when none was given (a
+# primary key column cannot be NULL).
+ca_permissions = Table(
+    "ca_permissions",
+    metadata,
+    Column(
+        "ca_arn",
+        String,
+        ForeignKey("certificate_authorities.arn", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("principal", String, nullable=False),
+    Column("source_account", String, nullable=False),
+    Column("actions", Text, nullable=False),  # JSON list
+    Column("created_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("ca_arn", "principal", "source_account"),
+)
+
+# The resource policy of a CA, as the owner wrote it.
+ca_policies = Table(
+    "ca_policies",
+    metadata,
+    Column(
+        "ca_arn",
+        String,
+        ForeignKey("certificate_authorities.arn", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("policy", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Whom each policy shares its CA with (an account id, or "*"): ResourceOwner=OTHER_ACCOUNTS.
+ca_policy_principals = Table(
+    "ca_policy_principals",
+    metadata,
+    Column(
+        "ca_arn",
+        String,
+        ForeignKey("certificate_authorities.arn", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("principal", String, nullable=False),
+    PrimaryKeyConstraint("ca_arn", "principal"),
+    Index(None, "principal", "ca_arn"),
+)
+
+# The account that asked for a certificate, when it was not the CA's owner (audit reports).
+certificate_requesters = Table(
+    "certificate_requesters",
+    metadata,
+    Column("ca_arn", String, nullable=False),
+    Column("serial", String, nullable=False),
+    Column("account_id", String, nullable=False),
+    PrimaryKeyConstraint("ca_arn", "serial"),
+    ForeignKeyConstraint(
+        ["ca_arn", "serial"], ["certificates.ca_arn", "certificates.serial"], ondelete="CASCADE"
+    ),
+)
+
+audit_reports = Table(
+    "audit_reports",
+    metadata,
+    Column("report_id", String, primary_key=True),
+    Column(
+        "ca_arn",
+        String,
+        ForeignKey("certificate_authorities.arn", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("bucket", String, nullable=False),
+    Column("s3_key", String, nullable=False),
+    Column("format", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("lease_until", UtcDateTime, nullable=True),
+    # The per-CA rate limit reads the newest report of a CA.
+    Index(None, "ca_arn", "created_at"),
+    # Nodes look for reports still to make.
+    Index(None, "status", "lease_until"),
+)
+
+# The audit trail (revision 0005): append-only; `position`, `prev_hash` and `hash` are set once
+# the sealer has put the record into the hash chain.
+audit_trail = Table(
+    "audit_trail",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", UtcDateTime, nullable=False),
+    Column("request_id", String, nullable=True),
+    Column("account_id", String, nullable=True),
+    Column("access_key_id", String, nullable=True),
+    Column("action", String, nullable=False),
+    Column("resource", String, nullable=True),
+    Column("result", String, nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("position", BigInteger, nullable=True, unique=True),
+    Column("prev_hash", String, nullable=True),
+    Column("hash", String, nullable=True),
+    Index(None, "resource", "id"),
+    Index(None, "account_id", "id"),
+    Index(None, "action", "id"),
+    Index(None, "at"),
+)
+
+# The chain's head: its last position and hash (one row, named "trail").
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    Column("name", String, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("hash", String, nullable=False),
+)

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pica.authority.authorities import Caller
+from pica.authority.ca_access import AUDITED_ACTIONS, Caller
 from pica.errors import PicaError
 from pica.wire.api_call import ApiCall, ApiCallObserver
 from pica.wire.awsjson.dispatch import DISPATCH
@@ -179,9 +179,11 @@ class AwsJsonEndpoint:
             return error_response(
                 400, "SerializationException", f"The request body is {message}", request_id
             )
+        caller = Caller(verified.account_id, verified.access_key_id, request_id)
         try:
             self._validator.validate(operation, params)
         except RequestValidationError as exc:
+            await self._record_refusal(caller, operation, params, exc.code)
             return error_response(400, exc.code, exc.message, request_id)
         call.note_parameters(params)
 
@@ -192,7 +194,7 @@ class AwsJsonEndpoint:
                 f"pica does not implement the operation {operation} yet.",
                 request_id,
             )
-        context = RequestContext(Caller(verified.account_id), self._services)
+        context = RequestContext(caller, self._services)
         # botocore (and AWS) treat a JSON null as an absent member; so do the handlers.
         params = without_nulls(params)
         try:
@@ -200,6 +202,25 @@ class AwsJsonEndpoint:
         except PicaError as exc:
             call.error = exc
             code = code_for(exc)
+            await self._record_refusal(caller, operation, params, code)
             return error_response(400, code, exc.message, request_id)
         call.note_result(result)
         return json_response(200, result, request_id)
+
+    async def _record_refusal(self, caller: Caller, operation: str, params: Any, code: str) -> None:
+        """The audit trail records refused administrative actions and key uses too (their own
+        transaction rolled back). A failure to record is logged, never the caller's problem."""
+        if operation not in AUDITED_ACTIONS:
+            return
+        resource = None
+        if isinstance(params, dict):
+            value = params.get("CertificateAuthorityArn", params.get("ResourceArn"))
+            resource = value if isinstance(value, str) else None
+        try:
+            await run_in_threadpool(
+                self._services.audit_trail.record_refusal, caller, operation, resource, code
+            )
+        except Exception:
+            log.exception(
+                "recording a refusal in the audit trail failed (request id %s)", caller.request_id
+            )

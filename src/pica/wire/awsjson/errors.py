@@ -7,6 +7,7 @@ from pica import errors as e
 # Every ACM PCA modelled exception is HTTP 400.
 ERROR_CODES: dict[type[e.PicaError], str] = {
     e.NotFound: "ResourceNotFoundException",
+    e.AccessDenied: "AccessDeniedException",
     e.InvalidState: "InvalidStateException",
     e.InvalidArgs: "InvalidArgsException",
     e.InvalidArn: "InvalidArnException",

@@ -10,7 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pica.authority.accounts import AccountService
-from pica.authority.authorities import Caller, CertificateAuthorityService, CreateCaRequest
+from pica.authority.audit_reports import AuditReportService
+from pica.authority.audit_trail import AuditTrail
+from pica.authority.authorities import CertificateAuthorityService, CreateCaRequest
+from pica.authority.ca_access import Caller
 from pica.authority.certificates import CertificateService, IssueRequest
 from pica.authority.model import (
     CaStatus,
@@ -21,8 +24,11 @@ from pica.authority.model import (
     SigningAlgorithm,
     UsageMode,
 )
+from pica.authority.permissions import PermissionService, permission_policy
 from pica.authority.ports import Clock
+from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import RevocationService
+from pica.authority.sharing import AuditReportFormat
 from pica.wire.awsjson import codec
 
 Json = dict[str, Any]
@@ -35,6 +41,10 @@ class ApiServices:
     revocation: RevocationService
     accounts: AccountService
     clock: Clock
+    permissions: PermissionService
+    policies: ResourcePolicyService
+    audit_reports: AuditReportService
+    audit_trail: AuditTrail
 
 
 @dataclass(frozen=True)
@@ -72,10 +82,12 @@ def describe_certificate_authority(ctx: RequestContext, p: Json) -> Json:
 
 
 def list_certificate_authorities(ctx: RequestContext, p: Json) -> Json:
-    if p.get("ResourceOwner") == "OTHER_ACCOUNTS":
-        # No cross-account sharing yet: nothing is shared with the caller.
-        return {"CertificateAuthorities": []}
-    page = ctx.services.authorities.list_cas(ctx.caller, p.get("MaxResults"), p.get("NextToken"))
+    page = ctx.services.authorities.list_cas(
+        ctx.caller,
+        p.get("MaxResults"),
+        p.get("NextToken"),
+        shared=p.get("ResourceOwner") == "OTHER_ACCOUNTS",
+    )
     now = ctx.services.clock.now()
     return codec.drop_none(
         {
@@ -180,3 +192,81 @@ def revoke_certificate(ctx: RequestContext, p: Json) -> Json:
         RevocationReason(p["RevocationReason"]),
     )
     return {}
+
+
+def create_permission(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.permissions.create(
+        ctx.caller,
+        p["CertificateAuthorityArn"],
+        p["Principal"],
+        list(p["Actions"]),
+        p.get("SourceAccount"),
+    )
+    return {}
+
+
+def list_permissions(ctx: RequestContext, p: Json) -> Json:
+    page = ctx.services.permissions.list(
+        ctx.caller, p["CertificateAuthorityArn"], p.get("MaxResults"), p.get("NextToken")
+    )
+    return codec.drop_none(
+        {
+            "Permissions": [
+                codec.drop_none(
+                    {
+                        "CertificateAuthorityArn": permission.ca_arn,
+                        "CreatedAt": codec.timestamp(permission.created_at),
+                        "Principal": permission.principal,
+                        "SourceAccount": permission.source_account,
+                        "Actions": list(permission.actions),
+                        "Policy": permission_policy(permission),
+                    }
+                )
+                for permission in page.permissions
+            ],
+            "NextToken": page.next_token,
+        }
+    )
+
+
+def delete_permission(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.permissions.delete(
+        ctx.caller, p["CertificateAuthorityArn"], p["Principal"], p.get("SourceAccount")
+    )
+    return {}
+
+
+def put_policy(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.policies.put(ctx.caller, p["ResourceArn"], p["Policy"])
+    return {}
+
+
+def get_policy(ctx: RequestContext, p: Json) -> Json:
+    return {"Policy": ctx.services.policies.get(ctx.caller, p["ResourceArn"])}
+
+
+def delete_policy(ctx: RequestContext, p: Json) -> Json:
+    ctx.services.policies.delete(ctx.caller, p["ResourceArn"])
+    return {}
+
+
+def create_certificate_authority_audit_report(ctx: RequestContext, p: Json) -> Json:
+    report = ctx.services.audit_reports.create(
+        ctx.caller,
+        p["CertificateAuthorityArn"],
+        p["S3BucketName"],
+        AuditReportFormat(p["AuditReportResponseFormat"]),
+    )
+    return {"AuditReportId": report.report_id, "S3Key": report.key}
+
+
+def describe_certificate_authority_audit_report(ctx: RequestContext, p: Json) -> Json:
+    report = ctx.services.audit_reports.describe(
+        ctx.caller, p["CertificateAuthorityArn"], p["AuditReportId"]
+    )
+    return {
+        "AuditReportStatus": report.status.value,
+        "S3BucketName": report.bucket,
+        "S3Key": report.key,
+        "CreatedAt": codec.timestamp(report.created_at),
+    }
