@@ -41,9 +41,10 @@ from pica.settings import Settings
 from pica.startup import StartupError, open_installation
 from pica.wire.access_log import AccessLog
 from pica.wire.api_call import ApiCallObserver
+from pica.wire.awsjson.acm_api import acm_api
 from pica.wire.awsjson.endpoint import AwsJsonEndpoint, error_response
 from pica.wire.awsjson.handlers import ApiServices
-from pica.wire.awsjson.service_model import load_service_model
+from pica.wire.awsjson.service_model import ACM_SERVICE_NAME, load_service_model
 from pica.wire.awsjson.sigv4 import SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidator
 from pica.wire.crl_http import CrlEndpoint
@@ -250,6 +251,14 @@ def create_app(runtime: Runtime) -> Starlette:
         SigV4Verifier(services.accounts.secret_for, region=settings.region),
         max_body=settings.max_body_bytes,
         observers=observers,
+        other_apis=[
+            acm_api(
+                RequestValidator(load_service_model(ACM_SERVICE_NAME)),
+                SigV4Verifier(
+                    services.accounts.secret_for, region=settings.region, service=ACM_SERVICE_NAME
+                ),
+            )
+        ],
     )
     health = HealthEndpoints(readiness_checks(settings, state, runtime.key_store, runtime.objects))
     ocsp = make_ocsp_endpoints(runtime.ocsp)
