@@ -55,6 +55,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from pica.adapters.storage import documents, tables
+from pica.adapters.storage.acm_records import AcmRecords
 from pica.adapters.storage.tables import (
     access_keys,
     accounts,
@@ -85,7 +86,7 @@ from pica.authority.model import (
 from pica.errors import ConcurrentModification, Conflict
 
 if TYPE_CHECKING:
-    from pica.authority.ports import Store, Transaction
+    from pica.authority.ports import AcmStore, AcmTransaction, Store, Transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -323,7 +324,7 @@ def _is_unique_violation(error: IntegrityError) -> bool:
     return getattr(original, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
 
 
-class SqlTransaction:
+class SqlTransaction(AcmRecords):
     """One unit of work on one connection; implements the `Transaction` port."""
 
     def __init__(self, connection: Connection, dialect: str, *, read_only: bool = False) -> None:
@@ -844,4 +845,10 @@ if TYPE_CHECKING:
         return store
 
     def _transaction_conforms(transaction: SqlTransaction) -> Transaction:
+        return transaction
+
+    def _acm_store_conforms(store: SqlStore) -> AcmStore:
+        return store
+
+    def _acm_transaction_conforms(transaction: SqlTransaction) -> AcmTransaction:
         return transaction
