@@ -25,6 +25,10 @@ from pica.adapters.objectstore.s3 import S3ObjectStore
 from pica.adapters.storage.monitoring import StoredState
 from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.accounts import AccountService, Credentials
+from pica.authority.acm.certificates import AcmCertificateService
+from pica.authority.acm.issuer import AcmIssuer
+from pica.authority.acm.renewal import POLL_SECONDS as ACM_RENEWAL_POLL_SECONDS
+from pica.authority.acm.renewal import AcmRenewals, ProvisionalRenewalPermission
 from pica.authority.arns import ArnFactory
 from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
@@ -42,6 +46,7 @@ from pica.startup import StartupError, open_installation
 from pica.wire.access_log import AccessLog
 from pica.wire.api_call import ApiCallObserver
 from pica.wire.awsjson.acm_api import acm_api
+from pica.wire.awsjson.acm_handlers import AcmServices
 from pica.wire.awsjson.endpoint import AwsJsonEndpoint, error_response
 from pica.wire.awsjson.handlers import ApiServices
 from pica.wire.awsjson.service_model import ACM_SERVICE_NAME, load_service_model
@@ -90,6 +95,7 @@ class Runtime:
     key_store: KeyStore
     # Told of every certificate signed in spite of lint findings; the web app adds its metrics.
     findings: FindingsFanOut
+    acm: AcmServices
 
     def close(self) -> None:
         self.store.dispose()
@@ -147,6 +153,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
         clock=clock,
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
+    acm = build_acm_services(settings, store, key_store, services.certificates, clock)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
     return Runtime(
         settings,
@@ -158,6 +165,35 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
         objects,
         key_store,
         findings,
+        acm,
+    )
+
+
+def build_acm_services(
+    settings: Settings,
+    store: SqlStore,
+    key_store: KeyStore,
+    certificates: CertificateService,
+    clock: SystemClock,
+) -> AcmServices:
+    """ACM's private certificates, issued through `certificates` (IssueCertificate's path)."""
+    issuer = AcmIssuer(store, certificates, clock, settings.acm_certificate_validity_duration)
+    window = settings.acm_renewal_window_duration
+    return AcmServices(
+        certificates=AcmCertificateService(
+            store,
+            key_store,
+            issuer,
+            clock,
+            partition=settings.partition,
+            region=settings.region,
+            renewal_window=window,
+        ),
+        # The permission store (CreatePermission for acm.amazonaws.com) plugs in here.
+        renewals=AcmRenewals(
+            store, key_store, issuer, clock, ProvisionalRenewalPermission(), window
+        ),
+        clock=clock,
     )
 
 
@@ -253,6 +289,7 @@ def create_app(runtime: Runtime) -> Starlette:
         observers=observers,
         other_apis=[
             acm_api(
+                runtime.acm,
                 RequestValidator(load_service_model(ACM_SERVICE_NAME)),
                 SigV4Verifier(
                     services.accounts.secret_for, region=settings.region, service=ACM_SERVICE_NAME
@@ -288,9 +325,22 @@ def create_app(runtime: Runtime) -> Starlette:
             except Exception:
                 log.exception("CRL publication failed")
 
+    async def acm_renewal_loop() -> None:
+        while True:
+            try:
+                while await run_in_threadpool(runtime.acm.renewals.run_due) > 0:
+                    pass
+            except Exception:
+                log.exception("ACM managed renewal failed")
+            await asyncio.sleep(ACM_RENEWAL_POLL_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(purge_loop()), asyncio.create_task(publish_loop())]
+        tasks = [
+            asyncio.create_task(purge_loop()),
+            asyncio.create_task(publish_loop()),
+            asyncio.create_task(acm_renewal_loop()),
+        ]
         try:
             yield
         finally:

@@ -29,6 +29,17 @@ def test_dispatch_table_matches_botocore_acm_model() -> None:
     assert set(OPERATIONS) == set(model.operation_names)
 
 
+def test_boto3_acm_client_is_served(acm: Any) -> None:
+    listed = acm.list_certificates()
+    assert listed["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "CertificateSummaryList" in listed
+
+
+def test_aws_cli_acm_works_with_the_pica_profile(server: LiveServer) -> None:
+    listed = server.aws("acm", "list-certificates")
+    assert "CertificateSummaryList" in listed
+
+
 def test_request_signed_for_acm_pca_is_refused_on_an_acm_target(server: LiveServer) -> None:
     headers = signed_headers(server, b"{}", PREFIX + "ListCertificates", service="acm-pca")
     body = assert_json_error(send(server, b"{}", headers), 400, "InvalidSignatureException")
