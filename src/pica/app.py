@@ -37,7 +37,7 @@ from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsFanOut, FindingsLog
 from pica.authority.ocsp import OcspResponder
-from pica.authority.ports import KeyStore, ObjectStore
+from pica.authority.ports import AcmRenewalPermission, KeyStore, ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
 from pica.readiness import readiness_checks
@@ -175,8 +175,13 @@ def build_acm_services(
     key_store: KeyStore,
     certificates: CertificateService,
     clock: SystemClock,
+    permission: AcmRenewalPermission | None = None,
 ) -> AcmServices:
-    """ACM's private certificates, issued through `certificates` (IssueCertificate's path)."""
+    """ACM's private certificates, issued through `certificates` (IssueCertificate's path).
+
+    `permission` answers "may ACM renew from this CA?"; the provisional default grants it to
+    every CA until the permission store (CreatePermission for acm.amazonaws.com) plugs in here.
+    """
     issuer = AcmIssuer(store, certificates, clock, settings.acm_certificate_validity_duration)
     window = settings.acm_renewal_window_duration
     return AcmServices(
@@ -189,9 +194,13 @@ def build_acm_services(
             region=settings.region,
             renewal_window=window,
         ),
-        # The permission store (CreatePermission for acm.amazonaws.com) plugs in here.
         renewals=AcmRenewals(
-            store, key_store, issuer, clock, ProvisionalRenewalPermission(), window
+            store,
+            key_store,
+            issuer,
+            clock,
+            permission or ProvisionalRenewalPermission(),
+            window,
         ),
         clock=clock,
     )
