@@ -325,6 +325,10 @@ def test_list_filters_by_status_and_key_type(lister: tuple[Any, dict[str, str]])
     assert "TLS_WEB_CLIENT_AUTHENTICATION" in summary["ExtendedKeyUsages"]
     failed = client.list_certificates(CertificateStatuses=["FAILED"])["CertificateSummaryList"]
     assert [s["CertificateArn"] for s in failed] == [arns["failed"]]
+    imported = client.list_certificates(CertificateKeyPairOrigins=["CUSTOMER_PROVIDED"])
+    assert imported["CertificateSummaryList"] == []
+    managed = client.list_certificates(CertificateKeyPairOrigins=["AWS_MANAGED"])
+    assert len(managed["CertificateSummaryList"]) == 3
 
 
 def test_list_filters_by_extended_key_usage(lister: tuple[Any, dict[str, str]]) -> None:

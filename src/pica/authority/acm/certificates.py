@@ -67,6 +67,18 @@ def renewal_due(not_before: datetime, not_after: datetime, window: timedelta) ->
     return max(not_after - window, not_before + (not_after - not_before) / 2)
 
 
+def save_changes(store: AcmStore, arn: str, **changes: object) -> None:
+    """Apply `changes` to the stored certificate as it is now (re-read in this transaction, so
+    an export or tag change made meanwhile is kept); a deleted one stays deleted."""
+    with store.transaction() as tx:
+        current = tx.get_acm_certificate(arn)
+        if current is None:
+            return
+        tx.update_acm_certificate(
+            dataclasses.replace(current, version=current.version + 1, **changes)  # type: ignore[arg-type]
+        )
+
+
 class AcmCertificateService:
     def __init__(
         self,
@@ -173,13 +185,7 @@ class AcmCertificateService:
         return None
 
     def _save(self, arn: str, **changes: object) -> None:
-        with self._store.transaction() as tx:
-            current = tx.get_acm_certificate(arn)
-            if current is None:
-                return  # deleted meanwhile: nothing left to record
-            tx.update_acm_certificate(
-                dataclasses.replace(current, version=current.version + 1, **changes)  # type: ignore[arg-type]
-            )
+        save_changes(self._store, arn, **changes)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -225,21 +231,20 @@ class AcmCertificateService:
 
     def export(self, caller: Caller, arn: str, passphrase: bytes) -> ExportedCertificate:
         """The certificate, chain and private key (encrypted PKCS#8 under `passphrase`); marks
-        the certificate exported, which makes it eligible for managed renewal."""
-        with self._store.transaction() as tx:
+        the certificate exported, which makes it eligible for managed renewal. The key is
+        encrypted outside any write transaction (PBKDF2 takes a while)."""
+        with self._store.transaction(read_only=True) as tx:
             certificate = self._owned(tx, caller, arn)
-            if certificate.type is not CertificateType.PRIVATE:
-                raise InvalidRequest(
-                    f"Certificate {arn} is not a private certificate: only private certificates "
-                    "can be exported."
-                )
-            pem = self._require_issued(certificate)
-            assert certificate.sealed_key is not None
-            private_key = export_key(self._key_store, certificate.sealed_key, arn, passphrase)
-            if not certificate.exported:
-                tx.update_acm_certificate(
-                    dataclasses.replace(certificate, exported=True, version=certificate.version + 1)
-                )
+        if certificate.type is not CertificateType.PRIVATE:
+            raise InvalidRequest(
+                f"Certificate {arn} is not a private certificate: only private certificates "
+                "can be exported."
+            )
+        pem = self._require_issued(certificate)
+        assert certificate.sealed_key is not None
+        private_key = export_key(self._key_store, certificate.sealed_key, arn, passphrase)
+        if not certificate.exported:
+            save_changes(self._store, arn, exported=True)
         return ExportedCertificate(pem, certificate.chain_pem, private_key)
 
     # --- ImportCertificate ----------------------------------------------------------------

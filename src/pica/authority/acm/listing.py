@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pica.authority.acm.facts import certificate_facts
-from pica.authority.acm.model import AcmCertificate, AcmKeyAlgorithm, CertificateStatus
+from pica.authority.acm.model import (
+    AcmCertificate,
+    AcmKeyAlgorithm,
+    CertificateStatus,
+    CertificateType,
+)
 from pica.authority.pagination import decode_token, encode_token
 from pica.errors import InvalidNextToken
 
@@ -27,6 +32,7 @@ class ListFilter:
     key_usages: tuple[str, ...] = ()
     extended_key_usages: tuple[str, ...] = ()
     managed_by: str | None = None
+    key_pair_origins: tuple[str, ...] = ()  # AWS_MANAGED (private), CUSTOMER_PROVIDED (imported)
     descending: bool = False
 
 
@@ -34,6 +40,11 @@ class ListFilter:
 class CertificatePage:
     items: list[AcmCertificate]
     next_token: str | None
+
+
+def key_pair_origin(certificate: AcmCertificate) -> str:
+    """Who made the key pair: pica for the certificates it issues, the caller for imports."""
+    return "AWS_MANAGED" if certificate.type is CertificateType.PRIVATE else "CUSTOMER_PROVIDED"
 
 
 def _usages(certificate: AcmCertificate) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -59,6 +70,8 @@ def matches(certificate: AcmCertificate, filters: ListFilter, now: datetime) -> 
     if filters.statuses and certificate.effective_status(now) not in filters.statuses:
         return False
     if certificate.key_algorithm not in filters.key_types:
+        return False
+    if filters.key_pair_origins and key_pair_origin(certificate) not in filters.key_pair_origins:
         return False
     key_usages, extended = _usages(certificate)
     return _wanted(key_usages, filters.key_usages) and _wanted(

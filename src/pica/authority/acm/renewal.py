@@ -19,7 +19,7 @@ import logging
 from datetime import timedelta
 
 from pica.authority.acm.arns import check_certificate_arn
-from pica.authority.acm.certificates import renewal_due
+from pica.authority.acm.certificates import renewal_due, save_changes
 from pica.authority.acm.issuer import AcmIssuer, IssueRefused
 from pica.authority.acm.keys import generate_key, seal_key
 from pica.authority.acm.model import (
@@ -165,7 +165,8 @@ class AcmRenewals:
             self._failed(arn, refused.reason)
             return
         now = self._clock.now()
-        self._record(
+        save_changes(
+            self._store,
             arn,
             sealed_key=seal_key(self._key_store, key, arn),
             certificate_pem=issued.certificate_pem,
@@ -197,13 +198,4 @@ class AcmRenewals:
                     lease_until=None,
                     version=current.version + 1,
                 )
-            )
-
-    def _record(self, arn: str, **changes: object) -> None:
-        with self._store.transaction() as tx:
-            current = tx.get_acm_certificate(arn)
-            if current is None:
-                return
-            tx.update_acm_certificate(
-                dataclasses.replace(current, version=current.version + 1, **changes)  # type: ignore[arg-type]
             )

@@ -9,7 +9,7 @@ from typing import Any
 
 from pica.authority.acm.certificates import AcmCertificateService, CertificateRequest
 from pica.authority.acm.facts import certificate_facts
-from pica.authority.acm.listing import DEFAULT_KEY_TYPES, ListFilter
+from pica.authority.acm.listing import DEFAULT_KEY_TYPES, ListFilter, key_pair_origin
 from pica.authority.acm.model import (
     AcmCertificate,
     AcmKeyAlgorithm,
@@ -82,9 +82,7 @@ def render_detail(certificate: AcmCertificate, now: datetime) -> Json:
         "Type": str(certificate.type),
         "CertificateAuthorityArn": certificate.ca_arn,
         "RenewalEligibility": _eligibility(certificate),
-        "CertificateKeyPairOrigin": "AWS_MANAGED"
-        if certificate.type is CertificateType.PRIVATE
-        else "CUSTOMER_PROVIDED",
+        "CertificateKeyPairOrigin": key_pair_origin(certificate),
     }
     if certificate.type is CertificateType.PRIVATE:
         out["DomainValidationOptions"] = _validation_options(certificate, status)
@@ -173,6 +171,7 @@ def list_certificates(ctx: AcmContext, p: Json) -> Json:
         key_usages=tuple(includes.get("keyUsage", [])),
         extended_key_usages=tuple(includes.get("extendedKeyUsage", [])),
         managed_by=includes.get("managedBy"),
+        key_pair_origins=tuple(p.get("CertificateKeyPairOrigins", [])),
         descending=p.get("SortOrder") == "DESCENDING",
     )
     page = ctx.services.certificates.list_certificates(
