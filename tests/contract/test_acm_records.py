@@ -159,3 +159,10 @@ def test_racing_claims_take_each_certificate_once(store: SqlStore) -> None:
     for worker in workers:
         worker.join()
     assert sorted(taken) == sorted(arn(n) for n in range(1, 21))
+
+
+def test_key_refs_in_use_include_acm_keys(store: SqlStore) -> None:
+    with store.transaction() as tx:
+        tx.insert_acm_certificate(make(1, sealed_key=SealedKey("kek-acm", b"x")))
+        tx.insert_acm_certificate(make(2, sealed_key=None))
+    assert store.key_refs_in_use() == frozenset({"kek-acm"})

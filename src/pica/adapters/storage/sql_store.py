@@ -192,15 +192,19 @@ class SqlStore:
 
     def key_refs_in_use(self) -> frozenset[str]:
         """The ids of the key-encryption keys that sealed something stored here (CA private
-        keys, access-key secrets): start-up checks that the key store holds every one of them.
+        keys, access-key secrets, ACM certificate keys): start-up checks that the key store
+        holds every one of them.
 
-        One narrow query over the two `*_key_ref` columns; no row is loaded.
+        One narrow query over the three `*_key_ref` columns; no row is loaded.
         """
         query = union(
             select(certificate_authorities.c.private_key_ref).where(
                 certificate_authorities.c.private_key_ref.is_not(None)
             ),
             select(access_keys.c.secret_key_ref),
+            select(tables.acm_certificates.c.private_key_ref).where(
+                tables.acm_certificates.c.private_key_ref.is_not(None)
+            ),
         )
         with self._reaching(), self._read_only_connection() as connection:
             return frozenset(connection.execute(query).scalars())
