@@ -1,7 +1,7 @@
 """ACM managed renewal, observed with short durations: on SQLite (across a restart) and on
 PostgreSQL with two nodes, where exactly one of them renews each time.
 
-Validity 12 s and a 7 s window make a certificate due 5 s after it is issued (and every 5 s
+Validity 18 s and an 11 s window make a certificate due 7 s after it is issued (and every 7 s
 after each renewal), so each test sees its first renewal within seconds.
 """
 
@@ -19,7 +19,7 @@ from tests.support.acm import acm_client
 from tests.support.pki import new_root
 from tests.support.server import LiveServer, free_port
 
-SHORT = {"PICA_ACM_CERTIFICATE_VALIDITY": "12s", "PICA_ACM_RENEWAL_WINDOW": "7s"}
+SHORT = {"PICA_ACM_CERTIFICATE_VALIDITY": "18s", "PICA_ACM_RENEWAL_WINDOW": "11s"}
 PASSPHRASE = b"renewal test"
 
 
@@ -115,7 +115,7 @@ def test_two_nodes_renew_each_certificate_exactly_once(nodes: list[LiveServer]) 
     via_second = acm_client(second)
     for arn in arns:
         wait_for_renewal(via_second, arn, serials[arn])
-    # Each certificate's next renewal is 5 s away: every line now is its first renewal.
+    # Each certificate's next renewal is 7 s away: every line now is its first renewal.
     logs = first.log_text() + second.log_text()
     for arn in arns:
         assert logs.count(f"renewed ACM certificate {arn} ") == 1, arn
