@@ -99,3 +99,17 @@ def test_operation_not_built_through_boto3(acm: Any) -> None:
     assert excinfo.value.response["Error"]["Code"] == "NotImplementedException"
     assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert json.dumps(excinfo.value.response["Error"]).count("ResendValidationEmail") == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", "SerializationException"),
+        (b"[" * 100 + b"]" * 100, "SerializationException"),
+        (b'{"CertificateArn": 7}', "SerializationException"),
+        (b"{}", "ValidationException"),
+    ],
+)
+def test_hostile_acm_bodies_get_aws_shaped_4xx(server: LiveServer, body: bytes, code: str) -> None:
+    headers = signed_headers(server, body, PREFIX + "DescribeCertificate", service="acm")
+    assert_json_error(send(server, body, headers), 400, code)

@@ -166,3 +166,21 @@ def test_key_refs_in_use_include_acm_keys(store: SqlStore) -> None:
         tx.insert_acm_certificate(make(1, sealed_key=SealedKey("kek-acm", b"x")))
         tx.insert_acm_certificate(make(2, sealed_key=None))
     assert store.key_refs_in_use() == frozenset({"kek-acm"})
+
+
+def test_stale_pending_requests_are_failed(store: SqlStore) -> None:
+    pending = CertificateStatus.PENDING_VALIDATION
+    with store.transaction() as tx:
+        tx.insert_acm_certificate(make(1, status=pending, created_at=NOW - timedelta(hours=1)))
+        tx.insert_acm_certificate(make(2, status=pending, created_at=NOW))
+        tx.insert_acm_certificate(make(3, created_at=NOW - timedelta(hours=1)))
+    with store.transaction() as tx:
+        assert tx.fail_stale_acm_requests(NOW - timedelta(minutes=10), "PCA_REQUEST_FAILED") == 1
+        assert tx.fail_stale_acm_requests(NOW - timedelta(minutes=10), "PCA_REQUEST_FAILED") == 0
+        stale = tx.get_acm_certificate(arn(1))
+        assert stale is not None and stale.status is CertificateStatus.FAILED
+        assert stale.failure_reason == "PCA_REQUEST_FAILED" and stale.version == 2
+        fresh = tx.get_acm_certificate(arn(2))
+        assert fresh is not None and fresh.status is pending
+        issued = tx.get_acm_certificate(arn(3))
+        assert issued is not None and issued.status is CertificateStatus.ISSUED

@@ -255,6 +255,11 @@ class AcmTransaction(Transaction, Protocol):
         other node holds a lease on; of racing nodes exactly one takes each."""
         ...
 
+    def fail_stale_acm_requests(self, created_before: datetime, reason: str) -> int:
+        """Mark FAILED (with `reason`) the PENDING_VALIDATION certificates created before
+        `created_before`: requests whose process died mid-issuance. The number marked."""
+        ...
+
 
 class AcmStore(Protocol):
     def transaction(self, *, read_only: bool = False) -> AbstractContextManager[AcmTransaction]:

@@ -158,6 +158,23 @@ class AcmRecords:
                 claimed.append(arn)
         return claimed
 
+    def fail_stale_acm_requests(self, created_before: datetime, reason: str) -> int:
+        self._writable()
+        table = acm_certificates
+        marked = self._connection.execute(
+            update(table)
+            .where(
+                table.c.status == CertificateStatus.PENDING_VALIDATION.value,
+                table.c.created_at < created_before,
+            )
+            .values(
+                status=CertificateStatus.FAILED.value,
+                failure_reason=reason,
+                version=table.c.version + 1,
+            )
+        ).rowcount
+        return int(marked)
+
 
 def _values(certificate: AcmCertificate) -> dict[str, object]:
     sealed = certificate.sealed_key

@@ -48,6 +48,9 @@ RETRY_FIRST = timedelta(seconds=15)
 RETRY_MAX = timedelta(hours=6)
 POLL_SECONDS = 1.0
 CLAIM_LIMIT = 20
+# A request still PENDING_VALIDATION this long after it was made lost its process mid-issuance
+# (issuance takes well under a second); it is marked FAILED rather than left pending forever.
+STALE_REQUEST = timedelta(minutes=10)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -110,9 +113,13 @@ class AcmRenewals:
         self._renew(arn)
 
     def run_due(self, limit: int = CLAIM_LIMIT) -> int:
-        """Renew the certificates whose renewal window has begun; the number taken."""
+        """Renew the certificates whose renewal window has begun (the number taken), and fail
+        requests left pending by a process that died mid-issuance."""
         now = self._clock.now()
         with self._store.transaction() as tx:
+            stale = tx.fail_stale_acm_requests(now - STALE_REQUEST, "PCA_REQUEST_FAILED")
+            if stale:
+                log.warning("%d ACM certificate requests were left pending: now FAILED", stale)
             claimed = tx.claim_acm_renewals(now, now + LEASE, limit)
             for arn in claimed:
                 certificate = tx.get_acm_certificate(arn)
