@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError, WaiterError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.acm import acm_client
@@ -81,7 +81,7 @@ def self_signed(common_name: str, key: Any | None = None) -> tuple[Any, x509.Cer
         .not_valid_before(now - dt.timedelta(hours=1))
         .not_valid_after(now + dt.timedelta(days=90))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
-        .sign(key, hashes.SHA256())
+        .sign(key, None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256())
     )
     return key, certificate
 
@@ -449,9 +449,13 @@ def test_import_and_reimport_keep_the_arn(acm: Any) -> None:
         assert code_of(excinfo) == "ValidationException"
 
 
-@pytest.mark.parametrize("problem", ["mismatch", "bad-pem", "encrypted", "two-certificates"])
+@pytest.mark.parametrize(
+    "problem", ["mismatch", "bad-pem", "encrypted", "two-certificates", "ed25519"]
+)
 def test_import_refusals(acm: Any, problem: str) -> None:
-    key, certificate = self_signed("bad.example.com")
+    key, certificate = self_signed(
+        "bad.example.com", ed25519.Ed25519PrivateKey.generate() if problem == "ed25519" else None
+    )
     body = certificate.public_bytes(serialization.Encoding.PEM)
     private = pem(key)
     if problem == "mismatch":
