@@ -25,6 +25,10 @@ from pica.adapters.objectstore.s3 import S3ObjectStore
 from pica.adapters.storage.monitoring import StoredState
 from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.accounts import AccountService, Credentials
+from pica.authority.acm.certificates import AcmCertificateService
+from pica.authority.acm.issuer import AcmIssuer
+from pica.authority.acm.renewal import POLL_SECONDS as ACM_RENEWAL_POLL_SECONDS
+from pica.authority.acm.renewal import AcmRenewals, PermissionGrants
 from pica.authority.arns import ArnFactory
 from pica.authority.audit_reports import AuditReportService
 from pica.authority.audit_trail import AuditTrail
@@ -36,7 +40,7 @@ from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsFanOut, FindingsLog
 from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.permissions import PermissionService
-from pica.authority.ports import Clock, KeyStore, ObjectStore
+from pica.authority.ports import AcmRenewalPermission, Clock, KeyStore, ObjectStore
 from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
@@ -45,9 +49,11 @@ from pica.settings import Settings
 from pica.startup import StartupError, open_installation
 from pica.wire.access_log import AccessLog
 from pica.wire.api_call import ApiCallObserver
+from pica.wire.awsjson.acm_api import acm_api
+from pica.wire.awsjson.acm_handlers import AcmServices
 from pica.wire.awsjson.endpoint import AwsJsonEndpoint, error_response
 from pica.wire.awsjson.handlers import ApiServices
-from pica.wire.awsjson.service_model import load_service_model
+from pica.wire.awsjson.service_model import ACM_SERVICE_NAME, load_service_model
 from pica.wire.awsjson.sigv4 import SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidator
 from pica.wire.crl_http import CrlEndpoint
@@ -98,6 +104,7 @@ class Runtime:
     audit_wakeup: Wakeup
     # Told of every certificate signed in spite of lint findings; the web app adds its metrics.
     findings: FindingsFanOut
+    acm: AcmServices
 
     def close(self) -> None:
         self.store.dispose()
@@ -160,6 +167,7 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         audit_trail=AuditTrail(store, clock),
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
+    acm = build_acm_services(settings, store, key_store, services.certificates, clock)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
     return Runtime(
         settings,
@@ -172,6 +180,44 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         key_store,
         audit_wakeup,
         findings,
+        acm,
+    )
+
+
+def build_acm_services(
+    settings: Settings,
+    store: SqlStore,
+    key_store: KeyStore,
+    certificates: CertificateService,
+    clock: Clock,
+    permission: AcmRenewalPermission | None = None,
+) -> AcmServices:
+    """ACM's private certificates, issued through `certificates` (IssueCertificate's path).
+
+    `permission` answers "may ACM renew from this CA?"; by default the permission store does
+    (the CA granted acm.amazonaws.com IssueCertificate, GetCertificate and ListPermissions).
+    """
+    issuer = AcmIssuer(store, certificates, clock, settings.acm_certificate_validity_duration)
+    window = settings.acm_renewal_window_duration
+    return AcmServices(
+        certificates=AcmCertificateService(
+            store,
+            key_store,
+            issuer,
+            clock,
+            partition=settings.partition,
+            region=settings.region,
+            renewal_window=window,
+        ),
+        renewals=AcmRenewals(
+            store,
+            key_store,
+            issuer,
+            clock,
+            permission or PermissionGrants(),
+            window,
+        ),
+        clock=clock,
     )
 
 
@@ -265,6 +311,15 @@ def create_app(runtime: Runtime) -> Starlette:
         SigV4Verifier(services.accounts.secret_for, region=settings.region),
         max_body=settings.max_body_bytes,
         observers=observers,
+        other_apis=[
+            acm_api(
+                runtime.acm,
+                RequestValidator(load_service_model(ACM_SERVICE_NAME)),
+                SigV4Verifier(
+                    services.accounts.secret_for, region=settings.region, service=ACM_SERVICE_NAME
+                ),
+            )
+        ],
     )
     health = HealthEndpoints(readiness_checks(settings, state, runtime.key_store, runtime.objects))
     ocsp = make_ocsp_endpoints(runtime.ocsp)
@@ -315,6 +370,15 @@ def create_app(runtime: Runtime) -> Starlette:
                 log.exception("sealing the audit trail failed")
             await asyncio.sleep(AUDIT_SEAL_SECONDS)
 
+    async def acm_renewal_loop() -> None:
+        while True:
+            try:
+                while await run_in_threadpool(runtime.acm.renewals.run_due) > 0:
+                    pass
+            except Exception:
+                log.exception("ACM managed renewal failed")
+            await asyncio.sleep(ACM_RENEWAL_POLL_SECONDS)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [
@@ -322,6 +386,7 @@ def create_app(runtime: Runtime) -> Starlette:
             asyncio.create_task(publish_loop()),
             asyncio.create_task(audit_report_loop()),
             asyncio.create_task(audit_seal_loop()),
+            asyncio.create_task(acm_renewal_loop()),
         ]
         try:
             yield

@@ -15,11 +15,13 @@ import tomllib
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from pica.authority.quotas import CRL_PARTITION_SIZE, MAX_CAS_PER_ACCOUNT
+from pica.durations import parse_duration
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -148,6 +150,27 @@ class Settings:
             "one line per API call at the info level on stdout: logfmt, json (JSON lines) or off"
         ),
     )
+    acm_certificate_validity: str = field(
+        default="395d",
+        metadata=_meaning(
+            "validity of ACM private certificates (seconds, or with a unit: 120s, 5m, 12h, 395d)"
+        ),
+    )
+    acm_renewal_window: str = field(
+        default="60d",
+        metadata=_meaning(
+            "managed renewal of ACM private certificates starts this long before "
+            "NotAfter (seconds, or with a unit: 120s, 5m, 12h, 60d)"
+        ),
+    )
+
+    @property
+    def acm_certificate_validity_duration(self) -> timedelta:
+        return parse_duration(self.acm_certificate_validity)
+
+    @property
+    def acm_renewal_window_duration(self) -> timedelta:
+        return parse_duration(self.acm_renewal_window)
 
     @property
     def resolved_database_url(self) -> str:
@@ -255,6 +278,11 @@ def build(values: dict[str, Any]) -> Settings:
         raise SettingsError("max_connections must be at least 1")
     if settings.access_log not in ACCESS_LOG_FORMATS:
         raise SettingsError(f"access_log must be logfmt, json or off, not {settings.access_log!r}")
+    for name in ("acm_certificate_validity", "acm_renewal_window"):
+        try:
+            parse_duration(getattr(settings, name))
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {exc}") from exc
     return dataclasses.replace(
         settings, data_dir=settings.data_dir.resolve(), log_level=settings.log_level.lower()
     )

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.acm import acm_client
 from tests.support.pki import make_csr, new_root_with_revocation, template
 from tests.support.server import LiveServer, free_port
 
@@ -248,6 +249,11 @@ def test_metrics_sum_every_worker_and_prometheus_scrapes_them(
     not_after = pca.describe_certificate_authority(CertificateAuthorityArn=ca)[
         "CertificateAuthority"
     ]["NotAfter"]
+    acm = acm_client(two_workers)
+    acm_arn = acm.request_certificate(DomainName="metrics.example.com", CertificateAuthorityArn=ca)[
+        "CertificateArn"
+    ]
+    acm_not_after = acm.describe_certificate(CertificateArn=acm_arn)["Certificate"]["NotAfter"]
 
     def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
         status, headers, body = get(two_workers.port, "/metrics")
@@ -273,6 +279,8 @@ def test_metrics_sum_every_worker_and_prometheus_scrapes_them(
             not_after.timestamp(), abs=1
         )
         assert found[crl_key] > time.time()
+        acm_key = ("pica_acm_certificate_expiry_timestamp_seconds", (("certificate", acm_arn),))
+        assert found[acm_key] == pytest.approx(acm_not_after.timestamp(), abs=1)
 
     # The JSON access log: one object per line, each naming its operation.
     entries = [

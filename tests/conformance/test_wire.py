@@ -165,7 +165,7 @@ def test_unknown_target_is_unknown_operation(server: LiveServer) -> None:
 
 
 def test_target_of_another_service_is_unknown_operation(server: LiveServer) -> None:
-    response = post(server, b"{}", "CertificateManager.ListCertificates")
+    response = post(server, b"{}", "DynamoDB_20120810.ListTables")
     assert_json_error(response, 400, "UnknownOperationException")
 
 

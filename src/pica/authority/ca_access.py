@@ -101,14 +101,32 @@ def load_ca(
     shared with the caller; AccessDenied for a CA shared with the caller when the policy does
     not allow `action` (with `template_arn` as `acm-pca:TemplateArn`).
     """
+    ca = authorize_ca(
+        tx, caller, arn, now, action=action, for_update=for_update, template_arn=template_arn
+    )
+    if action in AUDITED_ACTIONS and (for_update or action in _UNLOCKED_AUDITED):
+        # Same transaction as the action: the record exists exactly when the action committed.
+        record_success(tx, caller, action, arn, now)
+    return ca
+
+
+def authorize_ca(
+    tx: Transaction,
+    caller: Caller,
+    arn: str,
+    now: datetime,
+    *,
+    action: str,
+    for_update: bool = False,
+    template_arn: str | None = None,
+) -> CertificateAuthority:
+    """`load_ca` without the audit record: for a check made before the action, in a read-only
+    transaction (the action's own transaction records it)."""
     ca = tx.get_ca(arn, for_update=for_update)
     if ca is None or is_purged(ca, now):
         raise _not_found(arn)
     if ca.account_id != caller.account_id:
         _authorize_other(tx, caller, ca, action, template_arn)
-    if action in AUDITED_ACTIONS and (for_update or action in _UNLOCKED_AUDITED):
-        # Same transaction as the action: the record exists exactly when the action committed.
-        record_success(tx, caller, action, arn, now)
     return ca
 
 

@@ -26,6 +26,7 @@ from pica.authority.model import (
 from pica.authority.sharing_ports import SharingRecords
 
 if TYPE_CHECKING:
+    from pica.authority.acm.model import AcmCertificate
     from pica.authority.lint_record import SignedWithFindings
 
 
@@ -219,3 +220,66 @@ class FindingsObserver(Protocol):
     after it is stored. The log implements it today; the audit trail and metrics will."""
 
     def signed_with_findings(self, event: SignedWithFindings) -> None: ...
+
+
+# --- ACM certificates (issue 11) ------------------------------------------------------------
+
+
+class AcmTransaction(Transaction, Protocol):
+    """The unit of work of the ACM services: everything a Transaction offers plus ACM's rows."""
+
+    def insert_acm_certificate(self, certificate: AcmCertificate) -> None:
+        """Raises Conflict when the ARN exists."""
+        ...
+
+    def get_acm_certificate(self, arn: str) -> AcmCertificate | None: ...
+    def update_acm_certificate(self, certificate: AcmCertificate) -> None:
+        """Replace the stored certificate whose version is `certificate.version - 1`.
+
+        Raises `pica.errors.ConcurrentModification` if the stored version moved on.
+        """
+        ...
+
+    def delete_acm_certificate(self, arn: str) -> bool:
+        """Remove the certificate and its tags; False when there was none."""
+        ...
+
+    def list_acm_certificates(self, account_id: str) -> list[AcmCertificate]:
+        """The account's certificates, oldest first (created_at, then ARN)."""
+        ...
+
+    def get_acm_tags(self, arn: str) -> list[Tag]: ...
+    def put_acm_tags(self, arn: str, tags: list[Tag]) -> None:
+        """Replace the certificate's whole tag set with `tags` (in this order)."""
+        ...
+
+    def get_acm_days_before_expiry(self, account_id: str) -> int | None:
+        """The account's ExpiryEvents.DaysBeforeExpiry, None when never configured."""
+        ...
+
+    def put_acm_days_before_expiry(self, account_id: str, days: int, at: datetime) -> None: ...
+    def claim_acm_renewals(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
+        """Lease exported PRIVATE ISSUED certificates whose next_renewal_at has come and that no
+        other node holds a lease on; of racing nodes exactly one takes each."""
+        ...
+
+    def fail_stale_acm_requests(self, created_before: datetime, reason: str) -> int:
+        """Mark FAILED (with `reason`) the PENDING_VALIDATION certificates created before
+        `created_before`: requests whose process died mid-issuance. The number marked."""
+        ...
+
+
+class AcmStore(Protocol):
+    def transaction(self, *, read_only: bool = False) -> AbstractContextManager[AcmTransaction]:
+        """As `Store.transaction`, with the ACM rows in reach."""
+        ...
+
+
+class AcmRenewalPermission(Protocol):
+    """May ACM (the service principal acm.amazonaws.com) renew certificates from this CA?
+
+    AWS requires the CA to have granted that principal IssueCertificate, GetCertificate and
+    ListPermissions (ACM PCA CreatePermission). The permission store answers it once it exists.
+    """
+
+    def may_renew(self, tx: Transaction, ca: CertificateAuthority) -> bool: ...

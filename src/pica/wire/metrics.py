@@ -10,9 +10,10 @@ Two kinds of metric, kept apart on purpose:
   serving supervisor sets `PROMETHEUS_MULTIPROC_DIR` before the workers start; prometheus_client
   then keeps each process's values in files there and a scrape of any worker sums them
   (`MultiProcessCollector`).
-- Stored state, read from the database at scrape time: each CA certificate's expiry and each
-  CRL's nextUpdate. One cheap query per scrape; the values are right on every node, whichever
-  node published a CRL, and need no bookkeeping across processes.
+- Stored state, read from the database at scrape time: each CA certificate's expiry, each
+  CRL's nextUpdate and each ACM certificate's expiry. One cheap query each per scrape; the
+  values are right on every node, whichever node published a CRL, and need no bookkeeping
+  across processes.
 
 The events of an idempotent IssueCertificate replay count as an issuance: the endpoint cannot
 tell a replayed answer from a new one, and a replay is rare.
@@ -59,6 +60,10 @@ class StoredStateSource(Protocol):
 
     def crl_next_update(self) -> Iterable[tuple[str, datetime]]:
         """(CA ARN, nextUpdate of its last published CRL) for each live CA that has one."""
+        ...
+
+    def acm_not_after(self) -> Iterable[tuple[str, datetime]]:
+        """(ACM certificate ARN, notAfter) for each ACM certificate that has a certificate."""
         ...
 
 
@@ -157,6 +162,14 @@ class StoredStateGauges(Collector):
         for arn, moment in self._source.crl_next_update():
             next_update.add_metric([arn], moment.timestamp())
         yield next_update
+        acm_expiry = GaugeMetricFamily(
+            "pica_acm_certificate_expiry_timestamp_seconds",
+            "When each ACM certificate expires (notAfter, Unix time)",
+            labels=["certificate"],
+        )
+        for arn, not_after in self._source.acm_not_after():
+            acm_expiry.add_metric([arn], not_after.timestamp())
+        yield acm_expiry
 
 
 class Metrics:

@@ -1,4 +1,4 @@
-"""What `/readyz` and `/metrics` read from the database: a ping and two narrow queries.
+"""What `/readyz` and `/metrics` read from the database: a ping and three narrow queries.
 
 Installation-level reads across every account, outside the domain's `Transaction` port (no
 API call may see other accounts' CAs; the operator's monitoring sees them all). Each runs on a
@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from pica.adapters.storage.sql_store import SqlStore
-from pica.adapters.storage.tables import certificate_authorities, crl_state
+from pica.adapters.storage.tables import acm_certificates, certificate_authorities, crl_state
 from pica.authority.model import CaStatus
 
 _LIVE = certificate_authorities.c.status != CaStatus.DELETED.value
@@ -45,3 +45,10 @@ class StoredState:
         )
         with self._store.reading() as connection:
             return [(arn, next_update) for arn, next_update in connection.execute(query)]
+
+    def acm_not_after(self) -> Iterable[tuple[str, datetime]]:
+        query = select(acm_certificates.c.arn, acm_certificates.c.not_after).where(
+            acm_certificates.c.not_after.is_not(None)
+        )
+        with self._store.reading() as connection:
+            return [(arn, not_after) for arn, not_after in connection.execute(query)]

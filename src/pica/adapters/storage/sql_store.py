@@ -55,6 +55,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from pica.adapters.storage import documents, tables
+from pica.adapters.storage.acm_records import AcmRecords
 from pica.adapters.storage.sharing_records import SharingRecordsMixin
 from pica.adapters.storage.tables import (
     access_keys,
@@ -86,7 +87,7 @@ from pica.authority.model import (
 from pica.errors import ConcurrentModification, Conflict
 
 if TYPE_CHECKING:
-    from pica.authority.ports import Store, Transaction
+    from pica.authority.ports import AcmStore, AcmTransaction, Store, Transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -192,15 +193,19 @@ class SqlStore:
 
     def key_refs_in_use(self) -> frozenset[str]:
         """The ids of the key-encryption keys that sealed something stored here (CA private
-        keys, access-key secrets): start-up checks that the key store holds every one of them.
+        keys, access-key secrets, ACM certificate keys): start-up checks that the key store
+        holds every one of them.
 
-        One narrow query over the two `*_key_ref` columns; no row is loaded.
+        One narrow query over the three `*_key_ref` columns; no row is loaded.
         """
         query = union(
             select(certificate_authorities.c.private_key_ref).where(
                 certificate_authorities.c.private_key_ref.is_not(None)
             ),
             select(access_keys.c.secret_key_ref),
+            select(tables.acm_certificates.c.private_key_ref).where(
+                tables.acm_certificates.c.private_key_ref.is_not(None)
+            ),
         )
         with self._reaching(), self._read_only_connection() as connection:
             return frozenset(connection.execute(query).scalars())
@@ -324,7 +329,7 @@ def _is_unique_violation(error: IntegrityError) -> bool:
     return getattr(original, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
 
 
-class SqlTransaction(SharingRecordsMixin):
+class SqlTransaction(SharingRecordsMixin, AcmRecords):
     """One unit of work on one connection; implements the `Transaction` port."""
 
     def __init__(self, connection: Connection, dialect: str, *, read_only: bool = False) -> None:
@@ -845,4 +850,10 @@ if TYPE_CHECKING:
         return store
 
     def _transaction_conforms(transaction: SqlTransaction) -> Transaction:
+        return transaction
+
+    def _acm_store_conforms(store: SqlStore) -> AcmStore:
+        return store
+
+    def _acm_transaction_conforms(transaction: SqlTransaction) -> AcmTransaction:
         return transaction

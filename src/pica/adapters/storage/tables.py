@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -186,6 +187,63 @@ tags = Table(
     Column("value", String, nullable=True),
     PrimaryKeyConstraint("ca_arn", "position"),
     UniqueConstraint("ca_arn", "key"),
+)
+
+
+# --- ACM certificates (revision 0006) -------------------------------------------------------
+# No foreign key to the issuing CA: an ACM certificate outlives its CA's permanent deletion, as
+# on AWS (it can still be described, exported and deleted).
+acm_certificates = Table(
+    "acm_certificates",
+    metadata,
+    Column("arn", String, primary_key=True),
+    Column("account_id", String, nullable=False),
+    Column("type", String, nullable=False),
+    Column("status", String, nullable=False),
+    Column("domain_name", String, nullable=False),
+    Column("subject_alternative_names", Text, nullable=False),  # JSON list
+    Column("key_algorithm", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ca_arn", String, nullable=True),
+    Column("private_key_ref", String, nullable=True),
+    Column("private_key_ciphertext", LargeBinary, nullable=True),
+    Column("certificate_pem", Text, nullable=True),
+    Column("chain_pem", Text, nullable=True),
+    Column("serial", String, nullable=True),
+    Column("not_before", UtcDateTime, nullable=True),
+    Column("not_after", UtcDateTime, nullable=True),
+    Column("issued_at", UtcDateTime, nullable=True),
+    Column("imported_at", UtcDateTime, nullable=True),
+    Column("failure_reason", String, nullable=True),
+    Column("exported", Boolean, nullable=False),
+    Column("renewal_status", String, nullable=True),
+    Column("renewal_reason", String, nullable=True),
+    Column("renewal_updated_at", UtcDateTime, nullable=True),
+    Column("next_renewal_at", UtcDateTime, nullable=True),
+    Column("renewal_attempts", Integer, nullable=False),
+    Column("lease_until", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+    Index(None, "account_id", "created_at"),
+    Index(None, "next_renewal_at"),
+)
+
+acm_tags = Table(
+    "acm_tags",
+    metadata,
+    Column("certificate_arn", String, ForeignKey("acm_certificates.arn"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("key", String, nullable=False),
+    Column("value", String, nullable=True),
+    PrimaryKeyConstraint("certificate_arn", "position"),
+    UniqueConstraint("certificate_arn", "key"),
+)
+
+acm_account_configurations = Table(
+    "acm_account_configurations",
+    metadata,
+    Column("account_id", String, primary_key=True),
+    Column("days_before_expiry", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )
 
 

@@ -23,6 +23,7 @@ from pica.wire.api_call import ApiCall, ApiCallObserver
 from pica.wire.awsjson.dispatch import DISPATCH
 from pica.wire.awsjson.errors import code_for
 from pica.wire.awsjson.handlers import ApiServices, RequestContext
+from pica.wire.awsjson.served_api import ServedApi
 from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
@@ -98,12 +99,28 @@ class AwsJsonEndpoint:
         *,
         max_body: int,
         observers: Sequence[ApiCallObserver] = (),
+        other_apis: Sequence[ServedApi] = (),
     ) -> None:
         self._services = services
-        self._validator = validator
-        self._verifier = verifier
         self._max_body = max_body
         self._observers = tuple(observers)
+        # ACM Private CA answers every target no other served API's prefix claims.
+        self._default_api = ServedApi(
+            "ACMPrivateCA.",
+            "ACM Private CA",
+            DISPATCH,
+            validator,
+            verifier,
+            lambda caller: RequestContext(caller, services),
+            code_for,
+        )
+        self._other_apis = tuple(other_apis)
+
+    def _api_for(self, target: str) -> ServedApi:
+        for api in self._other_apis:
+            if target.startswith(api.target_prefix):
+                return api
+        return self._default_api
 
     async def handle(self, request: Request) -> Response:
         call = ApiCall(str(uuid.uuid4()), PROTOCOL)
@@ -138,12 +155,13 @@ class AwsJsonEndpoint:
     async def _handle(self, request: Request, call: ApiCall) -> Response:
         request_id = call.request_id
         target = request.headers.get("x-amz-target", "")
-        entry = DISPATCH.get(target)
+        api = self._api_for(target)
+        entry = api.dispatch.get(target)
         if entry is not None:
             call.operation = entry[0]
         body = await read_limited(request, self._max_body)
         try:
-            verified = self._verifier.verify(
+            verified = api.verifier.verify(
                 request.method,
                 request.scope.get("raw_path", b"/").decode("latin-1"),
                 request.scope.get("query_string", b"").decode("latin-1"),
@@ -158,7 +176,7 @@ class AwsJsonEndpoint:
             return error_response(
                 400,
                 "UnknownOperationException",
-                f"The operation {target or '(missing X-Amz-Target)'} is not an ACM Private CA "
+                f"The operation {target or '(missing X-Amz-Target)'} is not an {api.title} "
                 "operation.",
                 request_id,
             )
@@ -181,9 +199,10 @@ class AwsJsonEndpoint:
             )
         caller = Caller(verified.account_id, verified.access_key_id, request_id)
         try:
-            self._validator.validate(operation, params)
+            api.validator.validate(operation, params)
         except RequestValidationError as exc:
-            await self._record_refusal(caller, operation, params, exc.code)
+            if api is self._default_api:
+                await self._record_refusal(caller, operation, params, exc.code)
             return error_response(400, exc.code, exc.message, request_id)
         call.note_parameters(params)
 
@@ -194,15 +213,16 @@ class AwsJsonEndpoint:
                 f"pica does not implement the operation {operation} yet.",
                 request_id,
             )
-        context = RequestContext(caller, self._services)
+        context = api.context(caller)
         # botocore (and AWS) treat a JSON null as an absent member; so do the handlers.
         params = without_nulls(params)
         try:
             result = await run_in_threadpool(handler, context, params)
         except PicaError as exc:
             call.error = exc
-            code = code_for(exc)
-            await self._record_refusal(caller, operation, params, code)
+            code = api.code_for(exc)
+            if api is self._default_api:
+                await self._record_refusal(caller, operation, params, code)
             return error_response(400, code, exc.message, request_id)
         call.note_result(result)
         return json_response(200, result, request_id)
