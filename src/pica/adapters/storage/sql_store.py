@@ -24,7 +24,9 @@ import enum
 import os
 import sqlite3
 import stat
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -40,6 +42,7 @@ from sqlalchemy import (
     Executable,
     Row,
     Table,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -158,6 +161,9 @@ class SqlStore:
                 )
         except ArgumentError as error:  # an unknown driver, a malformed option
             raise DatabaseUnavailable(f"database URL {self._shown_url}: {error}") from error
+        # SQLite has one writer at a time: the threads of this process queue here for it.
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._ca_cache = CaCache()
 
     @property
     def engine(self) -> Engine:
@@ -240,13 +246,27 @@ class SqlStore:
         """Begin; commit when the block exits normally, roll back when it raises.
 
         `read_only=True` promises no writes (they raise `RuntimeError`); on SQLite the
-        transaction then does not take the write lock.
+        transaction then does not take the write lock. A SQLite write transaction first takes
+        this store's in-process lock, so the threads of one process queue on it (woken the
+        moment the holder commits) instead of in SQLite's busy handler, which sleeps in growing
+        steps; only writers of other processes still meet the busy handler.
         """
+        if read_only or self._write_lock is None:
+            with self._transaction(read_only=read_only) as tx:
+                yield tx
+            return
+        with self._write_lock, self._transaction(read_only=False) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, *, read_only: bool) -> Iterator[SqlTransaction]:
         with self._engine.connect() as connection:
             if read_only:
                 connection.execution_options(**{_READ_ONLY: True})
             with connection.begin():
-                yield SqlTransaction(connection, self.dialect, read_only=read_only)
+                yield SqlTransaction(
+                    connection, self.dialect, self._ca_cache, read_only=read_only
+                )
 
 
 def _alembic_config() -> Config:
@@ -323,12 +343,90 @@ def _is_unique_violation(error: IntegrityError) -> bool:
     return getattr(original, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
 
 
+class CaCache:
+    """Decoded CA records of one store, each under the row version it was read at.
+
+    Decoding a CA row (two JSON documents, a dozen columns) costs more than the query; issuance
+    reads the same CA on every request. `get_ca` reads the row's `version` in its own
+    transaction and takes the cached record only when the versions agree, so a change committed
+    by any process or node (every change bumps the version, see `update_ca`) is seen at once.
+    Only records read in read-only transactions are cached: they are committed data, whereas a
+    write transaction may read its own change and then roll back.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._capacity = capacity
+        self._records: OrderedDict[str, CertificateAuthority] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, arn: str, version: int) -> CertificateAuthority | None:
+        with self._lock:
+            ca = self._records.get(arn)
+            if ca is None or ca.version != version:
+                return None
+            self._records.move_to_end(arn)
+            return ca
+
+    def put(self, ca: CertificateAuthority) -> None:
+        with self._lock:
+            self._records[ca.arn] = ca
+            self._records.move_to_end(ca.arn)
+            while len(self._records) > self._capacity:
+                self._records.popitem(last=False)
+
+
+# Statements of the hot paths (issuance, GetCertificate, OCSP), built once: SQLAlchemy then
+# finds their compiled form in its cache without rebuilding or re-keying them per request.
+_CA_VERSION = select(certificate_authorities.c.version).where(
+    certificate_authorities.c.arn == bindparam("arn")
+)
+_CA_ROW = select(certificate_authorities).where(certificate_authorities.c.arn == bindparam("arn"))
+_CERTIFICATE_ROW = select(certificates).where(
+    certificates.c.ca_arn == bindparam("ca_arn"), certificates.c.serial == bindparam("serial")
+)
+_IDEMPOTENT_RESULT = select(
+    idempotency_tokens.c.result, idempotency_tokens.c.created_at
+).where(
+    idempotency_tokens.c.scope == bindparam("scope"),
+    idempotency_tokens.c.token == bindparam("token"),
+)
+_CRL_STATE_ROW = select(crl_state).where(crl_state.c.ca_arn == bindparam("ca_arn"))
+_NEXT_ISSUE_SEQUENCE = (
+    update(crl_state)
+    .where(crl_state.c.ca_arn == bindparam("of_ca"))
+    .values(issued_count=crl_state.c.issued_count + 1)
+    .returning(crl_state.c.issued_count)
+)
+_INSERTS: dict[tuple[str, str], Executable] = {}
+
+
+def _insert_statement(dialect: str, table: Table) -> Executable:
+    """`INSERT ... ON CONFLICT DO NOTHING` into `table`, built once per dialect."""
+    key = (dialect, table.name)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # Without preserve_rowcount SQLAlchemy does not keep an INSERT's row count.
+        statement = _INSERTS[key] = (
+            insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+        )
+    return statement
+
+
 class SqlTransaction:
     """One unit of work on one connection; implements the `Transaction` port."""
 
-    def __init__(self, connection: Connection, dialect: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        dialect: str,
+        cas: CaCache | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self._connection = connection
         self._dialect = dialect
+        self._cas = CaCache() if cas is None else cas
         self._read_only = read_only
 
     # --- accounts and access keys ------------------------------------------------------------
@@ -382,14 +480,27 @@ class SqlTransaction:
         self._insert_unique(certificate_authorities, _ca_values(ca), f"CA {ca.arn}")
 
     def get_ca(self, arn: str, *, for_update: bool = False) -> CertificateAuthority | None:
-        query = select(certificate_authorities).where(certificate_authorities.c.arn == arn)
+        """The CA; its version is read first, and a record cached at that version is reused."""
+        version_query = _CA_VERSION
         if for_update:
             self._writable()
             # PostgreSQL locks the row; SQLite renders nothing (BEGIN IMMEDIATE already holds
             # the database's write lock, which serialises every writer).
-            query = query.with_for_update()
-        row = self._one(query)
-        return None if row is None else _ca(row)
+            version_query = version_query.with_for_update()
+        parameters = {"arn": arn}
+        version = self._connection.execute(version_query, parameters).scalar_one_or_none()
+        if version is None:
+            return None
+        cached = self._cas.get(arn, version)
+        if cached is not None:
+            return cached
+        row = self._connection.execute(_CA_ROW, parameters).one_or_none()
+        if row is None:
+            return None
+        ca = _ca(row)
+        if self._read_only:
+            self._cas.put(ca)
+        return ca
 
     def update_ca(self, ca: CertificateAuthority) -> None:
         self._writable()
@@ -460,10 +571,8 @@ class SqlTransaction:
         self._insert_unique(certificates, values, f"certificate {cert.arn}")
 
     def get_certificate(self, ca_arn: str, serial: int) -> IssuedCertificate | None:
-        query = select(certificates).where(
-            certificates.c.ca_arn == ca_arn, certificates.c.serial == serial_to_text(serial)
-        )
-        row = self._one(query)
+        parameters = {"ca_arn": ca_arn, "serial": serial_to_text(serial)}
+        row = self._connection.execute(_CERTIFICATE_ROW, parameters).one_or_none()
         return None if row is None else _issued(row)
 
     def revoke_certificate(
@@ -511,7 +620,7 @@ class SqlTransaction:
     # --- CRL publication state ----------------------------------------------------------------
 
     def get_crl_state(self, ca_arn: str) -> CrlState | None:
-        row = self._one(select(crl_state).where(crl_state.c.ca_arn == ca_arn))
+        row = self._connection.execute(_CRL_STATE_ROW, {"ca_arn": ca_arn}).one_or_none()
         return None if row is None else _crl_state(row)
 
     def save_crl_state(self, state: CrlState) -> None:
@@ -624,15 +733,11 @@ class SqlTransaction:
 
     def next_issue_sequence(self, ca_arn: str) -> int:
         self._writable()
-        self._ensure_crl_state(ca_arn)
-        self._connection.execute(
-            update(crl_state)
-            .where(crl_state.c.ca_arn == ca_arn)
-            .values(issued_count=crl_state.c.issued_count + 1)
-        )
-        count = self._connection.execute(
-            select(crl_state.c.issued_count).where(crl_state.c.ca_arn == ca_arn)
-        ).scalar_one()
+        parameters = {"of_ca": ca_arn}
+        count = self._connection.execute(_NEXT_ISSUE_SEQUENCE, parameters).scalar_one_or_none()
+        if count is None:  # the CA's first certificate: no CRL state row yet
+            self._ensure_crl_state(ca_arn)
+            count = self._connection.execute(_NEXT_ISSUE_SEQUENCE, parameters).scalar_one()
         return int(count) - 1
 
     def _ensure_crl_state(self, ca_arn: str) -> None:
@@ -641,11 +746,8 @@ class SqlTransaction:
     # --- idempotency tokens -------------------------------------------------------------------
 
     def get_idempotent_result(self, scope: str, token: str) -> tuple[str, datetime] | None:
-        table = idempotency_tokens
-        query = select(table.c.result, table.c.created_at).where(
-            table.c.scope == scope, table.c.token == token
-        )
-        row = self._one(query)
+        parameters = {"scope": scope, "token": token}
+        row = self._connection.execute(_IDEMPOTENT_RESULT, parameters).one_or_none()
         return None if row is None else (row.result, row.created_at)
 
     def put_idempotent_result(self, scope: str, token: str, result: str, at: datetime) -> None:
@@ -718,15 +820,8 @@ class SqlTransaction:
 
     def _insert_or_ignore(self, table: Table, values: Mapping[str, object]) -> int:
         """Insert one row unless it would violate a unique constraint; the rows inserted."""
-        statement: Executable
-        if self._dialect == "postgresql":
-            statement = postgresql.insert(table).values(values).on_conflict_do_nothing()
-        else:
-            statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
-        # Without preserve_rowcount SQLAlchemy does not keep an INSERT's row count.
-        return self._connection.execute(
-            statement.execution_options(preserve_rowcount=True)
-        ).rowcount
+        statement = _insert_statement(self._dialect, table)
+        return self._connection.execute(statement, dict(values)).rowcount
 
 
 def _value(member: Any) -> str | None:
