@@ -31,7 +31,7 @@ from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint import FindingsMode, LintGate, LintMode
-from pica.authority.lint_record import FindingsLog
+from pica.authority.lint_record import FindingsFanOut, FindingsLog
 from pica.authority.ocsp import OcspResponder
 from pica.authority.ports import KeyStore, ObjectStore
 from pica.authority.revocation import CrlPublisher, RevocationService
@@ -87,6 +87,8 @@ class Runtime:
     wakeup: Wakeup
     objects: ObjectStore
     key_store: KeyStore
+    # Told of every certificate signed in spite of lint findings; the web app adds its metrics.
+    findings: FindingsFanOut
 
     def close(self) -> None:
         self.store.dispose()
@@ -120,6 +122,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
         partition_size=settings.crl_partition_size,
     )
     wakeup = Wakeup()
+    findings = FindingsFanOut([FindingsLog()])
     services = ApiServices(
         authorities=CertificateAuthorityService(
             store,
@@ -136,7 +139,7 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
             clock,
             urls,
             LintGate(LintMode(settings.lint_mode), FindingsMode(settings.lint_findings)),
-            findings_observers=(FindingsLog(),),
+            findings_observers=(findings,),
         ),
         revocation=RevocationService(store, clock, wakeup),
         accounts=AccountService(store, key_store, clock),
@@ -144,7 +147,17 @@ def build_runtime(settings: Settings, *, initialise: bool) -> Runtime:
     )
     publisher = CrlPublisher(store, objects, keys, clock, urls)
     ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
-    return Runtime(settings, store, services, publisher, ocsp, wakeup, objects, key_store)
+    return Runtime(
+        settings,
+        store,
+        services,
+        publisher,
+        ocsp,
+        wakeup,
+        objects,
+        key_store,
+        findings,
+    )
 
 
 def _write_private(path: Path, text: str, *, replace: bool = True) -> None:
@@ -226,6 +239,7 @@ def create_app(runtime: Runtime) -> Starlette:
     settings = runtime.settings
     state = StoredState(runtime.store)
     metrics = Metrics(state)
+    runtime.findings.add(metrics.lint_findings)
     # One record per API call feeds the access log and the request metrics.
     observers: list[ApiCallObserver] = [metrics.api]
     if settings.access_log != "off":

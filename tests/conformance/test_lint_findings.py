@@ -8,12 +8,14 @@ breaks AWS's own rules: name constraints, the issuer's NotAfter, path length.
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.pki import (
     ec_key,
@@ -75,6 +77,18 @@ def lint_lines(server: LiveServer, serial: int, timeout: float = 5.0) -> list[st
         time.sleep(0.05)
 
 
+def recorded_findings(server: LiveServer) -> dict[str, float]:
+    """`pica_lint_findings_recorded_total` by finding code, scraped from /metrics."""
+    with urllib.request.urlopen(f"{server.endpoint}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    return {
+        sample.labels["code"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "pica_lint_findings_recorded_total"
+    }
+
+
 def test_refuse_mode_refuses_a_ca_certificate_without_key_usage(pca: Any, root_ca: str) -> None:
     with pytest.raises(pca.exceptions.InvalidArgsException) as error:
         issue(pca, root_ca, csr=csr_without_key_usage(), template_name=BLANK_SUBORDINATE)
@@ -84,9 +98,12 @@ def test_refuse_mode_refuses_a_ca_certificate_without_key_usage(pca: Any, root_c
 def test_record_mode_signs_it_and_records_every_finding(
     recording: LiveServer, record_pca: Any, record_root: str
 ) -> None:
+    before = recorded_findings(recording).get("pica.ca_requires_key_cert_sign", 0.0)
     certificate, _ = issue(
         record_pca, record_root, csr=csr_without_key_usage(), template_name=BLANK_SUBORDINATE
     )
+    after = recorded_findings(recording).get("pica.ca_requires_key_cert_sign", 0.0)
+    assert after == before + 1
     basic = certificate.extensions.get_extension_for_class(x509.BasicConstraints)
     assert basic.critical and basic.value.ca and basic.value.path_length == 0
     with pytest.raises(x509.ExtensionNotFound):

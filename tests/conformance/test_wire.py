@@ -589,7 +589,7 @@ def test_auth_is_checked_before_the_body(server: LiveServer) -> None:
 def test_dispatch_table_matches_botocore_model() -> None:
     model = boto3.session.Session().client("acm-pca", region_name="us-east-1").meta.service_model
     assert set(OPERATIONS) == set(model.operation_names)
-    assert len(OPERATIONS) == 23
+    assert len(OPERATIONS) == 29
 
 
 NOT_BUILT: dict[str, dict[str, Any]] = {
@@ -606,6 +606,18 @@ NOT_BUILT: dict[str, dict[str, Any]] = {
     "DescribeCertificateAuthorityAuditReport": {
         "AuditReportId": "11111111-2222-3333-4444-555555555555",
     },
+    "CreateCertificateAuthorityReplica": {"ReplicaRegion": "eu-west-1"},
+    "BatchCreateCertificateAuthorityReplica": {
+        "Replicas": [{"ReplicaRegion": "eu-west-1", "IdempotencyToken": "t1"}]
+    },
+    "ListCertificateAuthorityReplicas": {},
+    "CreateCertificateAuthorityAssociation": {
+        "AssociatedResourceArn": "arn:aws:s3:::some-bucket-of-mine"
+    },
+    "DeleteCertificateAuthorityAssociation": {
+        "AssociatedResourceArn": "arn:aws:s3:::some-bucket-of-mine"
+    },
+    "ListCertificateAuthorityAssociations": {},
 }
 
 

@@ -316,6 +316,10 @@ def _ec_ski() -> x509.SubjectKeyIdentifier:
 
 
 SAN = x509.SubjectAlternativeName([x509.DNSName("leaf.example.com")])
+# Empty SEQUENCEs: cryptography (>= 51) refuses to build an empty EKU or SAN, a custom extension
+# still carries one.
+EMPTY_EKU = x509.UnrecognizedExtension(ExtensionOID.EXTENDED_KEY_USAGE, b"\x30\x00")
+EMPTY_SAN = x509.UnrecognizedExtension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, b"\x30\x00")
 CA_TRUE = x509.BasicConstraints(ca=True, path_length=None)
 # basicConstraints { cA FALSE (default, absent), pathLenConstraint 0 }: cryptography refuses to
 # build it, a custom extension can still carry it.
@@ -392,7 +396,7 @@ STRUCTURAL_CASES: dict[str, tuple[Callable[[], Spec], str]] = {
         "pica.key_usage_empty",
     ),
     "empty extendedKeyUsage": (
-        lambda: Spec(extensions=_with(eku=(x509.ExtendedKeyUsage([]), False))),
+        lambda: Spec(extensions=_with(eku=(EMPTY_EKU, False))),
         "pica.extended_key_usage_empty",
     ),
     "encipherOnly without keyAgreement": (
@@ -619,7 +623,7 @@ PKILINT_ONLY: dict[str, tuple[Callable[[], Spec], str]] = {
         "pkix.invalid_domain_name_syntax",
     ),
     "empty SAN": (
-        lambda: Spec(extensions=_with(san=(x509.SubjectAlternativeName([]), False))),
+        lambda: Spec(extensions=_with(san=(EMPTY_SAN, False))),
         "itu.invalid_asn1_syntax",
     ),
     "CPS qualifier that is not a URI": (

@@ -81,9 +81,10 @@ def serialization_message(validator: RequestValidator, operation: str, params: o
 # --- coverage of the model ------------------------------------------------------------------
 
 
-def test_built_for_all_23_operations_of_the_model(validator: RequestValidator) -> None:
+def test_built_for_every_operation_of_the_model(validator: RequestValidator) -> None:
     model = load_service_model()
-    assert len(model.operation_names) == 23
+    # botocore 1.44.18: the 23 operations of 2017-08-22 and six replica/association ones.
+    assert len(model.operation_names) == 29
     assert validator.operation_names == frozenset(model.operation_names)
 
 
@@ -379,7 +380,7 @@ def test_list_too_long_tags(validator: RequestValidator) -> None:
 
 
 def test_list_too_long_actions(validator: RequestValidator) -> None:
-    actions = ["IssueCertificate", "GetCertificate", "ListPermissions", "IssueCertificate"]
+    actions = ["IssueCertificate", "GetCertificate", "ListPermissions", "IssueCertificate"] * 2
     message = validation_message(
         validator,
         "CreatePermission",
@@ -387,8 +388,9 @@ def test_list_too_long_actions(validator: RequestValidator) -> None:
     )
     assert message == (
         "1 validation error detected: Value '[IssueCertificate, GetCertificate, ListPermissions, "
+        "IssueCertificate, IssueCertificate, GetCertificate, ListPermissions, "
         "IssueCertificate]' at 'actions' failed to satisfy constraint: "
-        "Member must have length less than or equal to 3"
+        "Member must have length less than or equal to 4"
     )
 
 
@@ -411,7 +413,9 @@ def test_enum_inside_list_uses_member_path(validator: RequestValidator) -> None:
     assert message == (
         "1 validation error detected: Value 'Nope' at 'actions.1.member' failed to satisfy "
         "constraint: Member must satisfy enum value set: "
-        "[IssueCertificate, GetCertificate, ListPermissions]"
+        "[IssueCertificate, GetCertificate, ListPermissions, "
+        "CreateCertificateAuthorityAssociation, DescribeCertificateAuthority, "
+        "GetCertificateAuthorityCertificate, DeleteCertificateAuthorityAssociation]"
     )
 
 

@@ -3,16 +3,18 @@
 
 Issuance tells every `pica.authority.ports.FindingsObserver` the composition root wired, once
 the certificate is stored. Today that is `FindingsLog`: one WARNING line per certificate on the
-`pica.lint` logger. The audit trail and metrics subscribe the same way when they exist, without
-touching issuance.
+`pica.lint` logger. Metrics (`pica.wire.metrics.LintFindingMetrics`) subscribe
+through `FindingsFanOut`, which the composition root builds before the web app exists; the
+audit trail will subscribe the same way, without touching issuance.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pica.authority.lint import Finding
+from pica.authority.ports import FindingsObserver
 
 log = logging.getLogger("pica.lint")
 
@@ -39,3 +41,18 @@ class FindingsLog:
             event.template_arn,
             "; ".join(str(finding) for finding in event.findings),
         )
+
+
+@dataclass
+class FindingsFanOut:
+    """Tells each observer added so far: issuance holds one of these, and the parts built later
+    (the web app's metrics) `add` themselves to it."""
+
+    observers: list[FindingsObserver] = field(default_factory=list)
+
+    def add(self, observer: FindingsObserver) -> None:
+        self.observers.append(observer)
+
+    def signed_with_findings(self, event: SignedWithFindings) -> None:
+        for observer in self.observers:
+            observer.signed_with_findings(event)

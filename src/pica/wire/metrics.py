@@ -4,9 +4,11 @@ Two kinds of metric, kept apart on purpose:
 - Events, counted where they happen, in the process that handled them: API calls by operation
   and HTTP status, their duration, certificates issued and revoked per CA, lint refusals. They
   are fed by `ApiMetrics`, an `ApiCallObserver` (`pica.wire.api_call`), so every wire protocol
-  counts the same way. With several worker processes the serving supervisor sets
-  `PROMETHEUS_MULTIPROC_DIR` before the workers start; prometheus_client then keeps each
-  process's values in files there and a scrape of any worker sums them
+  counts the same way. Certificates signed in spite of lint findings (`lint_findings =
+  "record"`) are counted by finding code by `LintFindingMetrics`, a `FindingsObserver` the
+  certificate service tells once the certificate is stored. With several worker processes the
+  serving supervisor sets `PROMETHEUS_MULTIPROC_DIR` before the workers start; prometheus_client
+  then keeps each process's values in files there and a scrape of any worker sums them
   (`MultiProcessCollector`).
 - Stored state, read from the database at scrape time: each CA certificate's expiry and each
   CRL's nextUpdate. One cheap query per scrape; the values are right on every node, whichever
@@ -37,6 +39,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pica.authority.lint_record import SignedWithFindings
 from pica.errors import LintRejected
 from pica.wire.api_call import ApiCall
 
@@ -115,6 +118,22 @@ class ApiMetrics:
                 self._revoked.labels(call.ca_arn).inc()
 
 
+class LintFindingMetrics:
+    """Counts the findings of certificates signed in record mode (a `FindingsObserver`)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._findings = Counter(
+            "pica_lint_findings_recorded",
+            "Lint findings of certificates signed with lint_findings = record, by finding code",
+            ["code"],
+            registry=registry,
+        )
+
+    def signed_with_findings(self, event: SignedWithFindings) -> None:
+        for finding in event.findings:
+            self._findings.labels(finding.code).inc()
+
+
 class StoredStateGauges(Collector):
     """Gauges read from the database at each scrape (see the module docstring)."""
 
@@ -150,6 +169,7 @@ class Metrics:
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self._registry = CollectorRegistry()
         self.api = ApiMetrics(self._registry)
+        self.lint_findings = LintFindingMetrics(self._registry)
         self._state = StoredStateGauges(source)
         if not self._multiprocess:
             self._registry.register(self._state)
