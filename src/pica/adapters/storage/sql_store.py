@@ -21,6 +21,7 @@ caller may go on (retry with another serial, re-read a token) and still commit.
 from __future__ import annotations
 
 import enum
+import fcntl
 import os
 import sqlite3
 import stat
@@ -161,8 +162,11 @@ class SqlStore:
                 )
         except ArgumentError as error:  # an unknown driver, a malformed option
             raise DatabaseUnavailable(f"database URL {self._shown_url}: {error}") from error
-        # SQLite has one writer at a time: the threads of this process queue here for it.
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._write_lock: WriteLock | None = None
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            plain_file = "uri" not in parsed.query
+            self._write_lock = WriteLock(Path(database + "-lock") if plain_file else None)
         self._ca_cache = CaCache()
 
     @property
@@ -240,6 +244,8 @@ class SqlStore:
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
         self._engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[SqlTransaction]:
@@ -247,15 +253,14 @@ class SqlStore:
 
         `read_only=True` promises no writes (they raise `RuntimeError`); on SQLite the
         transaction then does not take the write lock. A SQLite write transaction first takes
-        this store's in-process lock, so the threads of one process queue on it (woken the
-        moment the holder commits) instead of in SQLite's busy handler, which sleeps in growing
-        steps; only writers of other processes still meet the busy handler.
+        this store's `WriteLock`, so writers queue there (woken the moment the holder commits)
+        instead of in SQLite's busy handler, which sleeps in growing steps.
         """
         if read_only or self._write_lock is None:
             with self._transaction(read_only=read_only) as tx:
                 yield tx
             return
-        with self._write_lock, self._transaction(read_only=False) as tx:
+        with self._write_lock.held(), self._transaction(read_only=False) as tx:
             yield tx
 
     @contextmanager
@@ -264,9 +269,61 @@ class SqlStore:
             if read_only:
                 connection.execution_options(**{_READ_ONLY: True})
             with connection.begin():
-                yield SqlTransaction(
-                    connection, self.dialect, self._ca_cache, read_only=read_only
-                )
+                yield SqlTransaction(connection, self.dialect, self._ca_cache, read_only=read_only)
+
+
+class WriteLock:
+    """The queue of a SQLite database's writers: a thread lock for this process's threads, then
+    flock(2) on a lock file beside the database (`pica.db-lock`) for the other processes (the
+    workers of `pica serve --workers N`, the admin commands).
+
+    SQLite lets one writer in at a time; the others wait in its busy handler, which polls
+    with sleeps of 1, 2, 5, 10 ... ms, so at a few hundred writes per second a waiting writer
+    sleeps longer than the holder's whole transaction. A blocked flock(2) or lock acquire wakes
+    as soon as the holder lets go. `BEGIN IMMEDIATE` still takes SQLite's own lock after it (a
+    writer that does not use this queue, such as a migration, is still waited for there).
+    The file is opened once per process (flock locks belong to the open file, so a forked
+    process opens its own); a database named by a `file:` URI gets the thread lock only.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self._threads = threading.Lock()
+        self._path = path
+        self._descriptor: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            descriptor = self._file()
+            if descriptor is None:
+                yield
+                return
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._threads:
+            if self._descriptor is not None and self._pid == os.getpid():
+                os.close(self._descriptor)
+            self._descriptor = None
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._descriptor is None or self._pid != os.getpid():
+            try:
+                flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+                self._descriptor = os.open(self._path, flags, 0o600)
+            except OSError:
+                # A read-only directory, say: SQLite's own lock still serialises writers.
+                self._path = None
+                return None
+            self._pid = os.getpid()
+        return self._descriptor
 
 
 def _alembic_config() -> Config:
@@ -384,9 +441,7 @@ _CA_ROW = select(certificate_authorities).where(certificate_authorities.c.arn ==
 _CERTIFICATE_ROW = select(certificates).where(
     certificates.c.ca_arn == bindparam("ca_arn"), certificates.c.serial == bindparam("serial")
 )
-_IDEMPOTENT_RESULT = select(
-    idempotency_tokens.c.result, idempotency_tokens.c.created_at
-).where(
+_IDEMPOTENT_RESULT = select(idempotency_tokens.c.result, idempotency_tokens.c.created_at).where(
     idempotency_tokens.c.scope == bindparam("scope"),
     idempotency_tokens.c.token == bindparam("token"),
 )
