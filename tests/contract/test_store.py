@@ -26,7 +26,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, Table, create_engine
 from sqlalchemy.exc import StatementError
 
-from pica.adapters.storage.sql_store import MIGRATIONS, DatabaseUnavailable, SqlStore, _ca_values
+from pica.adapters.storage.rows import ca_values
+from pica.adapters.storage.sql_store import MIGRATIONS, DatabaseUnavailable, SqlStore
 from pica.adapters.storage.tables import metadata
 from pica.authority.model import (
     AccessDescription,
@@ -948,7 +949,7 @@ def test_migration_0003_gives_buckets_to_their_first_users_and_ids_to_cas(
     with engine.begin() as connection:
         table = Table("certificate_authorities", MetaData(), autoload_with=connection)
         for ca in old_cas:
-            values = _ca_values(ca)
+            values = ca_values(ca)
             del values["ca_id"]
             connection.execute(table.insert().values(values))
     engine.dispose()

@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from pica.authority import lifecycle, validity
+from pica.authority import idempotency, lifecycle, validity
 from pica.authority.algorithms import check_pairing
 from pica.authority.arns import certificate_serial
 from pica.authority.authorities import (
-    IDEMPOTENCY_WINDOW,
     Caller,
     ca_public_key,
     load_ca,
@@ -246,7 +245,7 @@ class CertificateService:
     def issue(self, caller: Caller, request: IssueRequest) -> str:
         template = template_for(request.template_arn)
         csr = load_csr(request.csr)
-        scope = f"{caller.account_id}:IssueCertificate:{request.ca_arn}"
+        scope = idempotency.scope(caller.account_id, "IssueCertificate", request.ca_arn)
         for _ in range(_CA_CHANGE_ATTEMPTS):
             draft = self._draft(caller, request, template, csr, scope)
             if isinstance(draft, str):
@@ -313,8 +312,9 @@ class CertificateService:
         else:
             lifecycle.require(Action.ISSUE, status, ca.arn)
         check_pairing(ca.configuration.key_algorithm, request.signing_algorithm)
-        if found is not None and now - found[1] < IDEMPOTENCY_WINDOW:
-            return found[0]
+        replay = idempotency.replays(found, now)
+        if replay is not None:
+            return replay
 
         window = validity.window(request.validity, request.validity_not_before, now)
         issuer: _Issuer | None = None
