@@ -3,14 +3,16 @@
 Issuance is synchronous: when IssueCertificate answers, the certificate is signed and committed,
 so GetCertificate (and the `certificate_issued` waiter) succeed on the first call. The same
 IdempotencyToken within five minutes returns the first certificate's ARN and signs nothing new.
+
+The module holds the two phases of issuance together (`CertificateService`), which is why it
+runs past 400 lines; the CA-dependent checks live in `issuance_checks`, the per-CA-version
+issuer cache in `issuers`, building and signing in `issuance`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,16 +20,15 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from pica.authority import idempotency, lifecycle, validity
+from pica.authority import idempotency, issuance_checks, lifecycle, validity
 from pica.authority.algorithms import check_pairing
 from pica.authority.arns import certificate_serial
 from pica.authority.authorities import (
     Caller,
-    ca_public_key,
     load_ca,
     parse_certificate_pem,
 )
-from pica.authority.ca_certificate import path_length, same_public_key
+from pica.authority.ca_certificate import path_length
 from pica.authority.csr import load_csr
 from pica.authority.issuance import (
     IssuerIdentity,
@@ -36,14 +37,13 @@ from pica.authority.issuance import (
     new_serial,
     sign,
 )
+from pica.authority.issuers import Issuer, IssuerCache
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
 from pica.authority.lint import Finding, LintGate
 from pica.authority.lint_record import SignedWithFindings
 from pica.authority.model import (
     ApiPassthrough,
-    CaStatus,
-    CaType,
     CertificateAuthority,
     CrlState,
     IssuedCertificate,
@@ -51,10 +51,9 @@ from pica.authority.model import (
     UsageMode,
     Validity,
 )
-from pica.authority.name_constraints import issuance_violation
 from pica.authority.pem import der_to_pem, join_pem
 from pica.authority.ports import Clock, FindingsObserver, Store
-from pica.authority.profiles import Profile, compose
+from pica.authority.profiles import compose
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
 from pica.errors import (
@@ -62,7 +61,6 @@ from pica.errors import (
     Conflict,
     InvalidArgs,
     InvalidState,
-    NameConstraintViolation,
     NotFound,
 )
 
@@ -98,89 +96,6 @@ class _Issued:
 
     record: IssuedCertificate
     findings: tuple[Finding, ...]
-
-
-def _check_root_self_issue(
-    ca: CertificateAuthority, csr: x509.CertificateSigningRequest, status: CaStatus
-) -> None:
-    if ca.type is not CaType.ROOT:
-        raise InvalidArgs(
-            "Root CA certificate templates can only be used by a ROOT certificate authority."
-        )
-    if status not in (CaStatus.PENDING_CERTIFICATE, CaStatus.ACTIVE, CaStatus.EXPIRED):
-        lifecycle.require(Action.ISSUE, status, ca.arn)
-    if not same_public_key(csr.public_key(), ca_public_key(ca)):
-        raise InvalidArgs(
-            "A root CA certificate template can only sign the certificate authority's own CSR."
-        )
-
-
-def _check_ca_template(ca: CertificateAuthority, template: Template, limit: int | None) -> None:
-    """A CA certificate must fit under the issuing CA's own path length constraint (`limit`)."""
-    if ca.usage_mode is UsageMode.SHORT_LIVED_CERTIFICATE:
-        raise InvalidArgs(
-            "A certificate authority in SHORT_LIVED_CERTIFICATE mode cannot issue CA certificates."
-        )
-    requested = template.path_length or 0
-    if limit is not None and requested >= limit:
-        raise InvalidArgs(
-            f"The template {template.arn} requests path length {requested}, but the issuing "
-            f"certificate authority's path length constraint is {limit}."
-        )
-
-
-def _check_name_constraints(ca: CertificateAuthority, profile: Profile) -> None:
-    """AWS enforces the name constraints of every CA above a certificate it signs: so does pica,
-    in every lint_findings mode (they are AWS's rule, not lint)."""
-    assert ca.certificate_pem is not None
-    violation = issuance_violation(
-        certificate_pem=ca.certificate_pem,
-        chain_pem=ca.certificate_chain_pem,
-        subject=profile.subject,
-        extensions=profile.extensions,
-    )
-    if violation is not None:
-        raise NameConstraintViolation(
-            str(violation),
-            name=f"{violation.name.form} {violation.name.text}",
-            constraint=violation.constraint,
-            ca=violation.ca,
-        )
-
-
-@dataclass(frozen=True)
-class _Issuer:
-    """What signing under one CA certificate needs, worked out once per CA version: the parsed
-    certificate, its path length constraint, and the issuer name, key and key identifier."""
-
-    certificate: x509.Certificate
-    path_length: int | None
-    identity: IssuerIdentity
-
-
-class _IssuerCache:
-    """`_Issuer`s by CA ARN, each valid for the CA version it was made from (a new CA
-    certificate, imported or renewed, bumps the version); bounded, least recently used first."""
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[str, tuple[int, _Issuer]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, ca: CertificateAuthority) -> _Issuer | None:
-        with self._lock:
-            entry = self._entries.get(ca.arn)
-            if entry is None or entry[0] != ca.version:
-                return None
-            self._entries.move_to_end(ca.arn)
-            return entry[1]
-
-    def put(self, ca: CertificateAuthority, issuer: _Issuer) -> None:
-        with self._lock:
-            self._entries[ca.arn] = (ca.version, issuer)
-            self._entries.move_to_end(ca.arn)
-            while len(self._entries) > self._capacity:
-                self._entries.popitem(last=False)
 
 
 class _CaChanged(Exception):
@@ -240,7 +155,7 @@ class CertificateService:
         self._urls = urls
         self._gate = gate
         self._findings_observers = tuple(findings_observers)
-        self._issuers = _IssuerCache()
+        self._issuers = IssuerCache()
 
     def issue(self, caller: Caller, request: IssueRequest) -> str:
         template = template_for(request.template_arn)
@@ -308,7 +223,7 @@ class CertificateService:
                 crl_state = tx.get_crl_state(ca.arn)
         status = ca.effective_status(now)
         if template.self_signed:
-            _check_root_self_issue(ca, csr, status)
+            issuance_checks.check_root_self_issue(ca, csr, status)
         else:
             lifecycle.require(Action.ISSUE, status, ca.arn)
         check_pairing(ca.configuration.key_algorithm, request.signing_algorithm)
@@ -317,7 +232,7 @@ class CertificateService:
             return replay
 
         window = validity.window(request.validity, request.validity_not_before, now)
-        issuer: _Issuer | None = None
+        issuer: Issuer | None = None
         if not template.self_signed:
             issuer = self._issuer(ca)
             assert ca.not_after and ca.not_before
@@ -334,7 +249,7 @@ class CertificateService:
                     )
                 window = validity.ValidityWindow(ca.not_before, window.not_after)
             if template.is_ca:
-                _check_ca_template(ca, template, issuer.path_length)
+                issuance_checks.check_ca_template(ca, template, issuer.path_length)
         # AWS does not check the validity of root CA certificates, short-lived mode included.
         if (
             ca.usage_mode is UsageMode.SHORT_LIVED_CERTIFICATE
@@ -378,13 +293,13 @@ class CertificateService:
         self._sign(draft, new_serial(), lint=True)
         return draft
 
-    def _issuer(self, ca: CertificateAuthority) -> _Issuer:
+    def _issuer(self, ca: CertificateAuthority) -> Issuer:
         cached = self._issuers.get(ca)
         if cached is not None:
             return cached
         assert ca.certificate_pem is not None and ca.sealed_key is not None
         certificate = parse_certificate_pem(ca.certificate_pem)
-        issuer = _Issuer(
+        issuer = Issuer(
             certificate=certificate,
             path_length=path_length(certificate),
             identity=IssuerIdentity(
@@ -411,7 +326,7 @@ class CertificateService:
         )
         issuer = draft.issuer
         if draft.ca_certificate is not None:
-            _check_name_constraints(ca, profile)
+            issuance_checks.check_name_constraints(ca, profile)
         else:
             issuer = dataclasses.replace(issuer, name=profile.subject)
         builder = certificate_builder(

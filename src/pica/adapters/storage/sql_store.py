@@ -6,10 +6,11 @@ pooled connection would see a different one) and `postgresql+psycopg://user@host
 
 Transactions: one `engine.begin()` per `transaction()` block, so one commit per request.
 - SQLite: the driver's own transaction handling is switched off and the store emits
-  `BEGIN IMMEDIATE`, which takes the write lock up front. Writers from several processes then
-  queue on `busy_timeout` instead of failing with SQLITE_BUSY when a read lock cannot be upgraded.
-  WAL with `synchronous=NORMAL`: a committed transaction survives a killed process; only a power
-  loss can lose the last few commits. `transaction(read_only=True)` emits `BEGIN DEFERRED`, so
+  `BEGIN IMMEDIATE`, which takes the write lock up front (a read lock is never upgraded into
+  SQLITE_BUSY). Before it, writers queue on `sqlite_engine.WriteLock` (threads, then processes
+  through flock(2)), so SQLite's sleeping busy handler is rarely met. WAL with
+  `synchronous=NORMAL`: a committed transaction survives a killed process; only a power loss
+  can lose the last few commits. `transaction(read_only=True)` emits `BEGIN DEFERRED`, so
   readers (OCSP, Describe*) run alongside a writer under WAL.
 - PostgreSQL: READ COMMITTED; `get_ca(for_update=True)` is `SELECT ... FOR UPDATE`.
 

@@ -1,4 +1,4 @@
-"""SQLite as pica uses it: a private file, WAL, BEGIN IMMEDIATE for writers, and the writers' queue.
+"""SQLite as pica uses it: WAL, BEGIN IMMEDIATE for writers, and the queue of writers.
 
 WAL with `synchronous=NORMAL`: a committed transaction survives a killed process; only a power
 loss can lose the last few commits. Writers take `WriteLock`, then `BEGIN IMMEDIATE` (the write
