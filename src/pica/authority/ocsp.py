@@ -28,12 +28,11 @@ from asn1crypto import core as asn1_core
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from pica.authority.algorithms import KeyFamily, generate_private_key, signature_scheme
+from pica.authority.algorithms import generate_private_key, signature_scheme
 from pica.authority.issuance import (
     IssuerIdentity,
     certificate_builder,
@@ -53,6 +52,7 @@ from pica.authority.model import (
 )
 from pica.authority.ports import Clock, Store, Transaction
 from pica.authority.profiles import compose
+from pica.authority.signing import sign_data
 from pica.authority.templates import TEMPLATE_ARN_PREFIX, template_for
 from pica.authority.validity import ValidityWindow
 
@@ -158,25 +158,6 @@ _SIGNATURE_ALGORITHMS: dict[SigningAlgorithm, bytes] = {
 def signature_algorithm_identifier(signing_algorithm: SigningAlgorithm) -> bytes:
     """The DER AlgorithmIdentifier a response signed with `signing_algorithm` declares."""
     return _SIGNATURE_ALGORITHMS[signing_algorithm]
-
-
-def _sign(
-    private_key: CertificateIssuerPrivateKeyTypes, signing_algorithm: SigningAlgorithm, data: bytes
-) -> bytes:
-    """Sign `data` the way the AWS SigningAlgorithm says (ML-DSA signs the message itself)."""
-    scheme = signature_scheme(signing_algorithm)
-    if isinstance(private_key, rsa.RSAPrivateKey) and scheme.family is KeyFamily.RSA:
-        rsa_padding = scheme.rsa_padding()
-        assert rsa_padding is not None and scheme.hash_algorithm is not None
-        return private_key.sign(data, rsa_padding, scheme.hash_algorithm)
-    if isinstance(private_key, ec.EllipticCurvePrivateKey) and scheme.family is KeyFamily.ECDSA:
-        assert scheme.hash_algorithm is not None
-        return private_key.sign(data, ec.ECDSA(scheme.hash_algorithm))
-    if isinstance(
-        private_key, mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
-    ) and scheme.family in (KeyFamily.ML_DSA_44, KeyFamily.ML_DSA_65, KeyFamily.ML_DSA_87):
-        return private_key.sign(data)
-    raise ValueError(f"cannot sign {signing_algorithm} with a {type(private_key).__name__}")
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -529,7 +510,7 @@ class OcspResponder:
             "signature_algorithm": asn1_algos.SignedDigestAlgorithm.load(
                 signature_algorithm_identifier(algorithm)
             ),
-            "signature": _sign(signer.private_key, algorithm, tbs.dump()),
+            "signature": sign_data(signer.private_key, signature_scheme(algorithm), tbs.dump()),
         }
         if signer.certificate_der is not None:
             basic["certs"] = [asn1_x509.Certificate.load(signer.certificate_der)]
