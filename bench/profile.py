@@ -102,7 +102,7 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("request body read", WORK, ("read_limited (", "starlette/requests.py")),
     (
-        "HTTP response write (uvicorn, h11, socket)",
+        "HTTP response write (uvicorn, socket)",
         WORK,
         (
             "RequestResponseCycle.send (",
@@ -113,7 +113,7 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # (pica's wire layer, Starlette) must be matched before uvicorn's protocol frames.
     ("pica wire (other: endpoint, request id)", WORK, ("pica/wire/", "pica/app.py")),
     ("Starlette routing + middleware", WORK, ("starlette/", "uvicorn/middleware")),
-    ("HTTP parsing (uvicorn h11 protocol)", WORK, ("h11/", "uvicorn/protocols/")),
+    ("HTTP parsing (uvicorn protocol: httptools or h11)", WORK, ("h11/", "uvicorn/protocols/")),
     ("event loop: waiting in epoll", WAIT, ("EpollSelector.select",)),
     ("asyncio event loop", WORK, ("asyncio/",)),
     ("other", WORK, ("",)),

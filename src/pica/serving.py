@@ -7,8 +7,9 @@ or tuning it touches this module only.
   port fails the start cleanly instead of after credentials were written and "serving" printed.
 - `run` hands those sockets to uvicorn: served in this process with one worker, by uvicorn's
   supervisor and spawned worker processes with more (each builds its app from the settings in
-  the environment, `pica.app.app_from_environment`). Every worker speaks `GuardedH11Protocol`:
-  request read deadline and TCP_NODELAY, see `pica.http_protocol`.
+  the environment, `pica.app.app_from_environment`). Every worker speaks
+  `GuardedHttpToolsProtocol` on uvloop (`GuardedH11Protocol` where httptools/uvloop are
+  missing): request read deadline, TCP_NODELAY, AWS-shaped 400s, see `pica.http_protocol`.
 - `max_connections` is uvicorn's `limit_concurrency`, per worker: a request arriving while that
   many other connections are open gets an immediate 503 and the connection is closed.
 - With several workers, `metrics_folder` gives prometheus_client's multiprocess mode a private
@@ -18,6 +19,7 @@ or tuning it touches this module only.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -30,7 +32,8 @@ from typing import Any
 from uvicorn import Server
 from uvicorn.supervisors import Multiprocess
 
-from pica.http_protocol import GuardedH11Protocol, ServerConfig
+from pica import http_protocol
+from pica.http_protocol import ServerConfig
 from pica.settings import Settings
 from pica.startup import StartupError
 from pica.wire.metrics import MULTIPROCESS_ENV
@@ -78,7 +81,8 @@ def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, 
     config = ServerConfig(
         APP_FACTORY,
         factory=True,
-        http=GuardedH11Protocol,
+        http=_protocol(),
+        loop="uvloop" if http_protocol.FAST else "asyncio",
         request_read_timeout=settings.request_read_timeout,
         # uvicorn answers 503 once open connections (this one included) reach the limit.
         limit_concurrency=settings.max_connections + 1,
@@ -98,6 +102,13 @@ def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, 
             Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         pass
+
+
+def _protocol() -> type[asyncio.Protocol]:
+    """httptools on uvloop when installed (they are dependencies), else uvicorn's h11."""
+    if http_protocol.FAST:
+        return http_protocol.GuardedHttpToolsProtocol
+    return http_protocol.GuardedH11Protocol
 
 
 @contextlib.contextmanager

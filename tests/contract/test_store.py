@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -24,7 +26,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, Table, create_engine
 from sqlalchemy.exc import StatementError
 
-from pica.adapters.storage.sql_store import MIGRATIONS, DatabaseUnavailable, SqlStore, _ca_values
+from pica.adapters.storage.rows import ca_values
+from pica.adapters.storage.sql_store import MIGRATIONS, DatabaseUnavailable, SqlStore
 from pica.adapters.storage.tables import metadata
 from pica.authority.model import (
     AccessDescription,
@@ -743,11 +746,47 @@ def test_a_sqlite_file_is_created_private_and_only_when_asked(tmp_path: Path) ->
         store.migrate()
         seed_ca(store)
         files = sorted(tmp_path.iterdir())
-        assert [f.name for f in files] == ["pica.db", "pica.db-shm", "pica.db-wal"]
+        # pica.db-lock: the writers' queue across processes (`WriteLock`).
+        names = ["pica.db", "pica.db-lock", "pica.db-shm", "pica.db-wal"]
+        assert [f.name for f in files] == names
         assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
         store.dispose()
     finally:
         os.umask(previous)
+
+
+_TRY_LOCK = """
+import fcntl, os, sys
+descriptor = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    print("held")
+else:
+    print("free")
+"""
+
+
+def test_sqlite_writers_of_other_processes_queue_on_the_lock_file(tmp_path: Path) -> None:
+    path = tmp_path / "pica.db"
+    store = SqlStore(f"sqlite:///{path}")
+    store.migrate()
+    lock_file = str(path) + "-lock"
+
+    def other_process_sees() -> str:
+        command = [sys.executable, "-c", _TRY_LOCK, lock_file]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        with store.transaction() as tx:
+            tx.insert_account(Account(OTHER_ACCOUNT, T0))
+            assert other_process_sees() == "held"
+        assert other_process_sees() == "free"
+        with store.transaction(read_only=True) as tx:  # readers never queue
+            assert tx.get_account(OTHER_ACCOUNT) is not None
+            assert other_process_sees() == "free"
+    finally:
+        store.dispose()
 
 
 def test_an_unreachable_database_is_unavailable() -> None:
@@ -910,7 +949,7 @@ def test_migration_0003_gives_buckets_to_their_first_users_and_ids_to_cas(
     with engine.begin() as connection:
         table = Table("certificate_authorities", MetaData(), autoload_with=connection)
         for ca in old_cas:
-            values = _ca_values(ca)
+            values = ca_values(ca)
             del values["ca_id"]
             connection.execute(table.insert().values(values))
     engine.dispose()

@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from pica.authority import lifecycle, revocation_settings, tagging
+from pica.authority import idempotency, lifecycle, revocation_settings, tagging
 from pica.authority.algorithms import check_pairing, generate_private_key
 from pica.authority.arns import ArnFactory, account_of
 from pica.authority.ca_access import (
@@ -57,7 +57,7 @@ from pica.errors import (
     RequestInProgress,
 )
 
-IDEMPOTENCY_WINDOW = timedelta(minutes=5)
+IDEMPOTENCY_WINDOW = idempotency.WINDOW  # defined in pica.authority.idempotency
 DEFAULT_PERMANENT_DELETION_DAYS = 30
 LIST_PAGE_LIMIT = 100
 

@@ -3,10 +3,15 @@
 Issuance is synchronous: when IssueCertificate answers, the certificate is signed and committed,
 so GetCertificate (and the `certificate_issued` waiter) succeed on the first call. The same
 IdempotencyToken within five minutes returns the first certificate's ARN and signs nothing new.
+
+The module holds the two phases of issuance together (`CertificateService`), which is why it
+runs past 400 lines; the CA-dependent checks live in `issuance_checks`, the per-CA-version
+issuer cache in `issuers`, building and signing in `issuance`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,12 +20,12 @@ from datetime import datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from pica.authority import lifecycle, validity
+from pica.authority import idempotency, issuance_checks, lifecycle, validity
 from pica.authority.algorithms import check_pairing
 from pica.authority.arns import certificate_serial
-from pica.authority.authorities import IDEMPOTENCY_WINDOW, ca_public_key, parse_certificate_pem
-from pica.authority.ca_access import Caller, load_ca
-from pica.authority.ca_certificate import path_length, same_public_key
+from pica.authority.authorities import parse_certificate_pem
+from pica.authority.ca_access import Caller, authorize_ca, load_ca, record_success
+from pica.authority.ca_certificate import path_length
 from pica.authority.csr import load_csr
 from pica.authority.issuance import (
     IssuerIdentity,
@@ -29,6 +34,7 @@ from pica.authority.issuance import (
     new_serial,
     sign,
 )
+from pica.authority.issuers import Issuer, IssuerCache
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
 from pica.authority.lint.finding import Finding
@@ -36,26 +42,32 @@ from pica.authority.lint.gate import LintGate
 from pica.authority.lint_record import SignedWithFindings
 from pica.authority.model import (
     ApiPassthrough,
-    CaStatus,
-    CaType,
     CertificateAuthority,
+    CrlState,
     IssuedCertificate,
     SigningAlgorithm,
     UsageMode,
     Validity,
 )
-from pica.authority.name_constraints import issuance_violation
 from pica.authority.pem import der_to_pem, join_pem
-from pica.authority.ports import Clock, FindingsObserver, Store, Transaction
-from pica.authority.profiles import Profile, compose
+from pica.authority.ports import Clock, FindingsObserver, Store
+from pica.authority.profiles import compose
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
-from pica.errors import Conflict, InvalidArgs, InvalidState, NameConstraintViolation, NotFound
+from pica.errors import (
+    ConcurrentModification,
+    Conflict,
+    InvalidArgs,
+    InvalidState,
+    NotFound,
+)
 
 log = logging.getLogger(__name__)
 
 SHORT_LIVED_MAX = timedelta(days=7)
 _SERIAL_ATTEMPTS = 5
+# A CA that changes between the two phases sends issuance back to phase 1, this many times.
+_CA_CHANGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -84,64 +96,49 @@ class _Issued:
     findings: tuple[Finding, ...]
 
 
-class _Replay(Exception):
-    """Raised inside the transaction to roll it back and answer with a recorded result."""
-
-    def __init__(self, arn: str) -> None:
-        self.arn = arn
+class _CaChanged(Exception):
+    """The CA changed between the read phase and the write phase: start over."""
 
 
-def _check_root_self_issue(
-    ca: CertificateAuthority, csr: x509.CertificateSigningRequest, status: CaStatus
-) -> None:
-    if ca.type is not CaType.ROOT:
-        raise InvalidArgs(
-            "Root CA certificate templates can only be used by a ROOT certificate authority."
-        )
-    if status not in (CaStatus.PENDING_CERTIFICATE, CaStatus.ACTIVE, CaStatus.EXPIRED):
-        lifecycle.require(Action.ISSUE, status, ca.arn)
-    if not same_public_key(csr.public_key(), ca_public_key(ca)):
-        raise InvalidArgs(
-            "A root CA certificate template can only sign the certificate authority's own CSR."
-        )
+@dataclass
+class _Draft:
+    """One certificate signed outside the write transaction, and what it was built from, so
+    the write phase can check its assumptions and, rarely, sign it again under the lock."""
 
-
-def _check_ca_template(ca: CertificateAuthority, template: Template) -> None:
-    """A CA certificate must fit under the issuing CA's own path length constraint."""
-    if ca.usage_mode is UsageMode.SHORT_LIVED_CERTIFICATE:
-        raise InvalidArgs(
-            "A certificate authority in SHORT_LIVED_CERTIFICATE mode cannot issue CA certificates."
-        )
-    assert ca.certificate_pem is not None
-    limit = path_length(parse_certificate_pem(ca.certificate_pem))
-    requested = template.path_length or 0
-    if limit is not None and requested >= limit:
-        raise InvalidArgs(
-            f"The template {template.arn} requests path length {requested}, but the issuing "
-            f"certificate authority's path length constraint is {limit}."
-        )
-
-
-def _check_name_constraints(ca: CertificateAuthority, profile: Profile) -> None:
-    """AWS enforces the name constraints of every CA above a certificate it signs: so does pica,
-    in every lint_findings mode (they are AWS's rule, not lint)."""
-    assert ca.certificate_pem is not None
-    violation = issuance_violation(
-        certificate_pem=ca.certificate_pem,
-        chain_pem=ca.certificate_chain_pem,
-        subject=profile.subject,
-        extensions=profile.extensions,
-    )
-    if violation is not None:
-        raise NameConstraintViolation(
-            str(violation),
-            name=f"{violation.name.form} {violation.name.text}",
-            constraint=violation.constraint,
-            ca=violation.ca,
-        )
+    ca: CertificateAuthority
+    caller: Caller
+    request: IssueRequest
+    template: Template
+    csr: x509.CertificateSigningRequest
+    window: validity.ValidityWindow
+    issuer: IssuerIdentity
+    ca_certificate: x509.Certificate | None
+    now: datetime
+    # CRL partitioning: the partition the certificate names (None: not partitioned) and
+    # whether the read phase found the CA's CRL already published (then nothing to mark).
+    partition: str | None
+    crl_published: bool
+    record: IssuedCertificate | None = None
+    findings: tuple[Finding, ...] = ()
 
 
 class CertificateService:
+    """IssueCertificate in two phases (design.md, "The hot path").
+
+    1. A read-only transaction (no write lock) loads the CA, the idempotency record and the
+       CRL state; then, outside any transaction, the checks, the profile, the lint gate and
+       the signature.
+    2. One short write transaction re-reads the CA's version (a changed CA sends the request
+       back to phase 1), takes the CRL sequence number, stores the certificate and the
+       idempotency record, and commits before the answer.
+
+    Phase 1 guesses the CRL partition from the issue count it read; when the sequence number
+    taken in phase 2 falls in another partition (a partition boundary crossed meanwhile), the
+    certificate is signed again inside the transaction, as it is when the random serial
+    collides. A lost race on an idempotency token rolls phase 2 back and answers with the
+    winner's certificate, so one certificate is stored per token.
+    """
+
     def __init__(
         self,
         store: Store,
@@ -157,43 +154,35 @@ class CertificateService:
         self._urls = urls
         self._gate = gate
         self._findings_observers = tuple(findings_observers)
-
-    def _revocation_extensions(
-        self, tx: Transaction, ca: CertificateAuthority, now: datetime
-    ) -> tuple[str | None, tuple[x509.Extension[x509.ExtensionType], ...]]:
-        """The CRL partition and the CDP/AIA extensions for one more certificate of `ca`."""
-        partition = None
-        crl = ca.revocation_configuration.crl
-        if crl.enabled:
-            if self._urls.is_partitioned(ca):
-                sequence = tx.next_issue_sequence(ca.arn)
-                partition = self._urls.partition_name(ca, sequence // self._urls.partition_size)
-            state = tx.get_crl_state(ca.arn)
-            if state is None or (state.this_update is None and state.dirty_since is None):
-                # AWS writes a CA's first CRL once a certificate refers to it.
-                tx.mark_crl_dirty(ca.arn, now)
-        return partition, self._urls.extensions(ca, partition)
+        self._issuers = IssuerCache()
 
     def issue(self, caller: Caller, request: IssueRequest) -> str:
         template = template_for(request.template_arn)
         csr = load_csr(request.csr)
-        scope = f"{caller.account_id}:IssueCertificate:{request.ca_arn}"
-        try:
-            with self._store.transaction() as tx:
-                issued = self._issue_in(tx, caller, request, template, csr, scope)
-        except _Replay as replay:
-            return replay.arn
-        except Conflict:
-            # Lost a race on the idempotency token: the winner's certificate is the answer.
-            if request.idempotency_token is not None:
-                with self._store.transaction(read_only=True) as tx:
-                    found = tx.get_idempotent_result(scope, request.idempotency_token)
-                if found is not None:
-                    return found[0]
-            raise
-        if issued.findings:
-            self._record_findings(issued)
-        return issued.record.arn
+        scope = idempotency.scope(caller.account_id, "IssueCertificate", request.ca_arn)
+        for _ in range(_CA_CHANGE_ATTEMPTS):
+            draft = self._draft(caller, request, template, csr, scope)
+            if isinstance(draft, str):
+                return draft  # an idempotent replay
+            try:
+                issued = self._store_draft(draft, scope)
+            except _CaChanged:
+                continue
+            except Conflict:
+                # Lost a race on the idempotency token: the winner's certificate is the answer.
+                if request.idempotency_token is not None:
+                    with self._store.transaction(read_only=True) as tx:
+                        found = tx.get_idempotent_result(scope, request.idempotency_token)
+                    if found is not None:
+                        return found[0]
+                raise
+            if issued.findings:
+                self._record_findings(issued)
+            return issued.record.arn
+        raise ConcurrentModification(
+            f"The certificate authority {request.ca_arn} kept changing while the certificate "
+            "was being issued; try again."
+        )
 
     def _record_findings(self, issued: _Issued) -> None:
         """Tell the observers, after the commit: the certificate exists whatever they do."""
@@ -211,36 +200,49 @@ class CertificateService:
             except Exception:
                 log.exception("recording the lint findings of %s failed", record.arn)
 
-    def _issue_in(
+    # --- phase 1: read, check, compose, lint, sign; no write lock held --------------------------
+
+    def _draft(
         self,
-        tx: Transaction,
         caller: Caller,
         request: IssueRequest,
         template: Template,
         csr: x509.CertificateSigningRequest,
         scope: str,
-    ) -> _Issued:
+    ) -> _Draft | str:
+        """The signed certificate ready to store, or the ARN an idempotent replay answers."""
         now = self._clock.now()
-        ca = load_ca(
-            tx, caller, request.ca_arn, now, action="IssueCertificate", template_arn=template.arn
-        )
+        token = request.idempotency_token
+        crl_state: CrlState | None = None
+        with self._store.transaction(read_only=True) as tx:
+            # The audit record is written by the write phase, with the certificate.
+            ca = authorize_ca(
+                tx,
+                caller,
+                request.ca_arn,
+                now,
+                action="IssueCertificate",
+                template_arn=template.arn,
+            )
+            found = None if token is None else tx.get_idempotent_result(scope, token)
+            crl_wanted = not template.self_signed and ca.revocation_configuration.crl.enabled
+            if crl_wanted:
+                crl_state = tx.get_crl_state(ca.arn)
         status = ca.effective_status(now)
         if template.self_signed:
-            _check_root_self_issue(ca, csr, status)
+            issuance_checks.check_root_self_issue(ca, csr, status)
         else:
             lifecycle.require(Action.ISSUE, status, ca.arn)
         check_pairing(ca.configuration.key_algorithm, request.signing_algorithm)
-        token = request.idempotency_token
-        if token is not None:
-            found = tx.get_idempotent_result(scope, token)
-            if found is not None and now - found[1] < IDEMPOTENCY_WINDOW:
-                raise _Replay(found[0])
+        replay = idempotency.replays(found, now)
+        if replay is not None:
+            return replay
 
         window = validity.window(request.validity, request.validity_not_before, now)
-        ca_certificate: x509.Certificate | None = None
+        issuer: Issuer | None = None
         if not template.self_signed:
-            assert ca.certificate_pem is not None and ca.not_after and ca.not_before
-            ca_certificate = parse_certificate_pem(ca.certificate_pem)
+            issuer = self._issuer(ca)
+            assert ca.not_after and ca.not_before
             if window.not_after > ca.not_after:
                 raise InvalidArgs(
                     f"The certificate validity ends at {window.not_after.isoformat()}, after its "
@@ -254,7 +256,7 @@ class CertificateService:
                     )
                 window = validity.ValidityWindow(ca.not_before, window.not_after)
             if template.is_ca:
-                _check_ca_template(ca, template)
+                issuance_checks.check_ca_template(ca, template, issuer.path_length)
         # AWS does not check the validity of root CA certificates, short-lived mode included.
         if (
             ca.usage_mode is UsageMode.SHORT_LIVED_CERTIFICATE
@@ -266,72 +268,142 @@ class CertificateService:
                 "certificates valid for 7 days or less."
             )
 
-        assert ca.sealed_key is not None
-        private_key = self._keys.get(ca.arn, ca.sealed_key)
         partition: str | None = None
-        revocation_extensions: tuple[x509.Extension[x509.ExtensionType], ...] = ()
-        if not template.self_signed:
-            partition, revocation_extensions = self._revocation_extensions(tx, ca, now)
-        profile = compose(
+        if crl_wanted and self._urls.is_partitioned(ca):
+            # The sequence number phase 2 will most likely take.
+            issued_count = 0 if crl_state is None else crl_state.issued_count
+            partition = self._urls.partition_name(ca, issued_count // self._urls.partition_size)
+        published = crl_state is not None and crl_state.this_update is not None
+        if issuer is not None:
+            identity = issuer.identity
+        else:
+            assert ca.sealed_key is not None
+            # A self-signed root names itself as issuer, whatever shaped its subject (the
+            # profile's subject: filled in by `_sign`).
+            identity = IssuerIdentity(
+                x509.Name([]),
+                self._keys.get(ca.arn, ca.sealed_key),
+                issuer_key_identifier(None, csr.public_key()),
+            )
+        draft = _Draft(
+            ca=ca,
+            caller=caller,
+            request=request,
             template=template,
             csr=csr,
-            api_passthrough=request.api_passthrough,
-            ca_extensions=revocation_extensions,
+            window=window,
+            issuer=identity,
+            ca_certificate=None if issuer is None else issuer.certificate,
+            now=now,
+            partition=partition,
+            crl_published=published or not crl_wanted,
         )
-        if ca_certificate is not None:
-            _check_name_constraints(ca, profile)
-            issuer = IssuerIdentity(
-                ca_certificate.subject,
-                private_key,
-                issuer_key_identifier(ca_certificate, ca_certificate.public_key()),
-            )
+        self._sign(draft, new_serial(), lint=True)
+        return draft
+
+    def _issuer(self, ca: CertificateAuthority) -> Issuer:
+        cached = self._issuers.get(ca)
+        if cached is not None:
+            return cached
+        assert ca.certificate_pem is not None and ca.sealed_key is not None
+        certificate = parse_certificate_pem(ca.certificate_pem)
+        issuer = Issuer(
+            certificate=certificate,
+            path_length=path_length(certificate),
+            identity=IssuerIdentity(
+                certificate.subject,
+                self._keys.get(ca.arn, ca.sealed_key),
+                issuer_key_identifier(certificate, certificate.public_key()),
+            ),
+        )
+        self._issuers.put(ca, issuer)
+        return issuer
+
+    def _sign(self, draft: _Draft, serial: int, *, lint: bool) -> None:
+        """Compose, check and sign `draft` with `serial` and its partition; sets its record
+        (and, when `lint`, its findings: a new serial changes nothing the gate reads)."""
+        template, request, ca = draft.template, draft.request, draft.ca
+        extensions: tuple[x509.Extension[x509.ExtensionType], ...] = ()
+        if not template.self_signed:
+            extensions = self._urls.extensions(ca, draft.partition)
+        profile = compose(
+            template=template,
+            csr=draft.csr,
+            api_passthrough=request.api_passthrough,
+            ca_extensions=extensions,
+        )
+        issuer = draft.issuer
+        if draft.ca_certificate is not None:
+            issuance_checks.check_name_constraints(ca, profile)
         else:
-            # A self-signed root names itself as issuer, whatever shaped its subject.
-            issuer = IssuerIdentity(
-                profile.subject, private_key, issuer_key_identifier(None, csr.public_key())
+            issuer = dataclasses.replace(issuer, name=profile.subject)
+        builder = certificate_builder(
+            issuer=issuer,
+            subject=profile.subject,
+            public_key=draft.csr.public_key(),
+            serial=serial,
+            window=draft.window,
+            extensions=profile.extensions,
+        )
+        if lint:
+            draft.findings = self._gate.check(
+                builder,
+                issuer=draft.ca_certificate,
+                signing_algorithm=request.signing_algorithm,
+                shaped=template.shaped_by_caller,
+                is_ca=template.is_ca,
             )
-        findings: tuple[Finding, ...] = ()
-        for attempt in range(_SERIAL_ATTEMPTS):
-            serial = new_serial()
-            builder = certificate_builder(
-                issuer=issuer,
-                subject=profile.subject,
-                public_key=csr.public_key(),
-                serial=serial,
-                window=window,
-                extensions=profile.extensions,
-            )
-            if attempt == 0:
-                findings = self._gate.check(
-                    builder,
-                    issuer=ca_certificate,
-                    signing_algorithm=request.signing_algorithm,
-                    shaped=template.shaped_by_caller,
-                    is_ca=template.is_ca,
-                )
-            certificate = sign(builder, private_key, request.signing_algorithm)
-            record = IssuedCertificate(
-                ca_arn=ca.arn,
-                serial=serial,
-                certificate_der=certificate.public_bytes(Encoding.DER),
-                not_before=window.not_before,
-                not_after=window.not_after,
-                issued_at=now,
-                template_arn=template.arn,
-                crl_partition=partition,
-            )
-            try:
-                tx.insert_certificate(record)
-            except Conflict:
-                if attempt == _SERIAL_ATTEMPTS - 1:
-                    raise
-                continue
-            break
-        if caller.account_id != ca.account_id:
-            tx.record_requester(ca.arn, record.serial, caller.account_id)
-        if token is not None:
-            tx.put_idempotent_result(scope, token, record.arn, now)
-        return _Issued(record, findings)
+        certificate = sign(builder, issuer.private_key, request.signing_algorithm)
+        draft.record = IssuedCertificate(
+            ca_arn=ca.arn,
+            serial=serial,
+            certificate_der=certificate.public_bytes(Encoding.DER),
+            not_before=draft.window.not_before,
+            not_after=draft.window.not_after,
+            issued_at=draft.now,
+            template_arn=template.arn,
+            crl_partition=draft.partition,
+        )
+
+    # --- phase 2: the short write transaction -----------------------------------------------------
+
+    def _store_draft(self, draft: _Draft, scope: str) -> _Issued:
+        ca, now = draft.ca, draft.now
+        with self._store.transaction() as tx:
+            current = tx.get_ca(ca.arn)
+            if current is None or current.version != ca.version:
+                raise _CaChanged
+            if not draft.template.self_signed and ca.revocation_configuration.crl.enabled:
+                if self._urls.is_partitioned(ca):
+                    sequence = tx.next_issue_sequence(ca.arn)
+                    index = sequence // self._urls.partition_size
+                    partition = self._urls.partition_name(ca, index)
+                    if partition != draft.partition:
+                        draft.partition = partition
+                        self._sign(draft, new_serial(), lint=True)
+                if not draft.crl_published:
+                    state = tx.get_crl_state(ca.arn)
+                    if state is None or (state.this_update is None and state.dirty_since is None):
+                        # AWS writes a CA's first CRL once a certificate refers to it.
+                        tx.mark_crl_dirty(ca.arn, now)
+            for attempt in range(_SERIAL_ATTEMPTS):
+                assert draft.record is not None
+                try:
+                    tx.insert_certificate(draft.record)
+                except Conflict:
+                    if attempt == _SERIAL_ATTEMPTS - 1:
+                        raise
+                    self._sign(draft, new_serial(), lint=False)
+                    continue
+                break
+            assert draft.record is not None
+            if draft.caller.account_id != ca.account_id:
+                tx.record_requester(ca.arn, draft.record.serial, draft.caller.account_id)
+            record_success(tx, draft.caller, "IssueCertificate", ca.arn, now)
+            token = draft.request.idempotency_token
+            if token is not None:
+                tx.put_idempotent_result(scope, token, draft.record.arn, now)
+        return _Issued(draft.record, draft.findings)
 
     def get(self, caller: Caller, ca_arn: str, certificate_arn: str) -> CertificateWithChain:
         now = self._clock.now()

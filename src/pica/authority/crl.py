@@ -15,6 +15,7 @@ from cryptography.x509.oid import ExtensionOID
 
 from pica.authority.algorithms import signature_scheme
 from pica.authority.model import RevocationReason, RevokedEntry, SigningAlgorithm
+from pica.authority.signing import sign_crl
 
 REASON_FLAGS: dict[RevocationReason, x509.ReasonFlags] = {
     RevocationReason.UNSPECIFIED: x509.ReasonFlags.unspecified,
@@ -80,5 +81,4 @@ def build_crl(
         extensions=extensions,
         revoked_certificates=[_entry(e) for e in revoked],
     )
-    scheme = signature_scheme(signing_algorithm)
-    return builder.sign(private_key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())
+    return sign_crl(builder, private_key, signature_scheme(signing_algorithm))

@@ -1,4 +1,4 @@
-"""Building and signing certificates: the one place where a CA private key signs a TBS.
+"""Building certificates and CSRs, and signing them (through `pica.authority.signing`).
 
 `pica.authority.profiles` decides the subject and extensions; this module adds what the CA
 computes (SKI from the subject key, AKI from the issuer), serial and validity, and signs.
@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 
 from pica.authority.algorithms import signature_scheme
 from pica.authority.model import KeyUsageFlags, SigningAlgorithm
+from pica.authority.signing import sign_certificate
+from pica.authority.signing import sign_csr as sign_signing_request
 from pica.authority.validity import ValidityWindow
 
 _SERIAL_FLOOR = 1 << 124
@@ -107,8 +109,7 @@ def sign(
     private_key: CertificateIssuerPrivateKeyTypes,
     signing_algorithm: SigningAlgorithm,
 ) -> x509.Certificate:
-    scheme = signature_scheme(signing_algorithm)
-    return builder.sign(private_key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())
+    return sign_certificate(builder, private_key, signature_scheme(signing_algorithm))
 
 
 def sign_csr(
@@ -122,5 +123,4 @@ def sign_csr(
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
     for extension in extensions:
         builder = builder.add_extension(extension.value, critical=extension.critical)
-    scheme = signature_scheme(signing_algorithm)
-    return builder.sign(private_key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())
+    return sign_signing_request(builder, private_key, signature_scheme(signing_algorithm))

@@ -36,10 +36,9 @@ class Clock(Protocol):
         ...
 
 
-class Transaction(SharingRecords, Protocol):
-    """What the domain may read and write inside one atomic unit of work."""
+class AccountRecords(Protocol):
+    """Accounts and their access keys (each secret sealed by the key store)."""
 
-    # accounts and access keys
     def insert_account(self, account: Account) -> None: ...
     def get_account(self, account_id: str) -> Account | None: ...
     def list_accounts(self) -> list[Account]: ...
@@ -51,7 +50,10 @@ class Transaction(SharingRecords, Protocol):
     def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]: ...
     def delete_access_key(self, access_key_id: str) -> bool: ...
 
-    # certificate authorities
+
+class CaRecords(Protocol):
+    """Certificate authorities, one record each, versioned for optimistic locking."""
+
     def insert_ca(self, ca: CertificateAuthority) -> None: ...
     def get_ca(self, arn: str, *, for_update: bool = False) -> CertificateAuthority | None: ...
     def update_ca(self, ca: CertificateAuthority) -> None:
@@ -74,7 +76,19 @@ class Transaction(SharingRecords, Protocol):
 
     def list_cas_due_for_purge(self, now: datetime, limit: int) -> list[str]: ...
 
-    # issued certificates
+    def find_cas_by_key_hash(self, algorithm: str, key_hash: bytes) -> list[CertificateAuthority]:
+        """CAs whose public key hashes to `key_hash` ("sha1" or "sha256"); OCSP's issuer lookup."""
+        ...
+
+    def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
+        """The one CA whose ARN ends in `/<ca_id>` (CRL URLs name CAs by id only), found by an
+        exact match on an indexed column: `ca_id` is compared, never used as a pattern."""
+        ...
+
+
+class CertificateRecords(Protocol):
+    """The certificates each CA issued, and their revocation."""
+
     def insert_certificate(self, cert: IssuedCertificate) -> None:
         """Raises Conflict when (ca_arn, serial) already exists."""
         ...
@@ -94,15 +108,12 @@ class Transaction(SharingRecords, Protocol):
         the transaction). `partition` None means every partition."""
         ...
 
-    def find_cas_by_key_hash(self, algorithm: str, key_hash: bytes) -> list[CertificateAuthority]:
-        """CAs whose public key hashes to `key_hash` ("sha1" or "sha256"); OCSP's issuer lookup."""
-        ...
 
-    # CRL publication state
+class CrlRecords(Protocol):
+    """CRL publication state per CA (dirty marks, leases, the issue sequence that places
+    certificates in partitions) and the owners of CRL buckets."""
+
     def get_crl_state(self, ca_arn: str) -> CrlState | None: ...
-    def save_crl_state(self, state: CrlState) -> None:
-        """Insert or replace the CA's CRL state."""
-        ...
 
     def mark_crl_dirty(self, ca_arn: str, at: datetime) -> None:
         """Ask for a new CRL: set dirty_since (keeping an earlier one), creating the row."""
@@ -134,11 +145,6 @@ class Transaction(SharingRecords, Protocol):
         was last published as it is."""
         ...
 
-    def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
-        """The one CA whose ARN ends in `/<ca_id>` (CRL URLs name CAs by id only), found by an
-        exact match on an indexed column: `ca_id` is compared, never used as a pattern."""
-        ...
-
     # CRL buckets: the account that first named a bucket owns it
     def get_bucket_owner(self, bucket: str) -> str | None: ...
     def claim_bucket(self, bucket: str, account_id: str, at: datetime) -> str:
@@ -149,7 +155,11 @@ class Transaction(SharingRecords, Protocol):
         """Atomically count one more certificate for the CA; the count before this one."""
         ...
 
-    # idempotency tokens (scoped: account, operation, resource)
+
+class IdempotencyRecords(Protocol):
+    """Idempotency tokens and their results, scoped (account, operation, resource); the replay
+    rule is `pica.authority.idempotency`."""
+
     def get_idempotent_result(self, scope: str, token: str) -> tuple[str, datetime] | None:
         """The recorded result and when it was recorded."""
         ...
@@ -158,11 +168,28 @@ class Transaction(SharingRecords, Protocol):
         """Record (or replace an expired) result. Raises Conflict if a live one exists."""
         ...
 
-    # tags
+
+class TagRecords(Protocol):
+    """The tags of each CA, in order."""
+
     def get_tags(self, ca_arn: str) -> list[Tag]: ...
     def put_tags(self, ca_arn: str, tags: list[Tag]) -> None:
         """Replace the CA's whole tag set with `tags` (in this order)."""
         ...
+
+
+class Transaction(
+    AccountRecords,
+    CaRecords,
+    CertificateRecords,
+    CrlRecords,
+    IdempotencyRecords,
+    TagRecords,
+    SharingRecords,
+    Protocol,
+):
+    """What the domain may read and write inside one atomic unit of work: every record family.
+    A service that needs fewer may name the narrower Protocol it uses."""
 
 
 class Store(Protocol):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Executable, Row, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from pica.adapters.storage.sql_records import is_unique_violation
 from pica.adapters.storage.tables import (
     acm_account_configurations,
     acm_certificates,
@@ -108,10 +109,7 @@ class AcmRecords:
                 if rows:
                     self._connection.execute(acm_tags.insert(), rows)
         except IntegrityError as error:
-            # sql_store imports this module; its unique-violation test is reached at call time.
-            from pica.adapters.storage.sql_store import _is_unique_violation
-
-            if _is_unique_violation(error):
+            if is_unique_violation(error):
                 raise Conflict(f"tags of {arn} changed concurrently") from error
             raise
 

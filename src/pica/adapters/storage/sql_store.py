@@ -6,30 +6,33 @@ pooled connection would see a different one) and `postgresql+psycopg://user@host
 
 Transactions: one `engine.begin()` per `transaction()` block, so one commit per request.
 - SQLite: the driver's own transaction handling is switched off and the store emits
-  `BEGIN IMMEDIATE`, which takes the write lock up front. Writers from several processes then
-  queue on `busy_timeout` instead of failing with SQLITE_BUSY when a read lock cannot be upgraded.
-  WAL with `synchronous=NORMAL`: a committed transaction survives a killed process; only a power
-  loss can lose the last few commits. `transaction(read_only=True)` emits `BEGIN DEFERRED`, so
+  `BEGIN IMMEDIATE`, which takes the write lock up front (a read lock is never upgraded into
+  SQLITE_BUSY). Before it, writers queue on `sqlite_engine.WriteLock` (threads, then processes
+  through flock(2)), so SQLite's sleeping busy handler is rarely met. WAL with
+  `synchronous=NORMAL`: a committed transaction survives a killed process; only a power loss
+  can lose the last few commits. `transaction(read_only=True)` emits `BEGIN DEFERRED`, so
   readers (OCSP, Describe*) run alongside a writer under WAL.
 - PostgreSQL: READ COMMITTED; `get_ca(for_update=True)` is `SELECT ... FOR UPDATE`.
 
 Conflicts never poison the transaction: single-row inserts are `INSERT ... ON CONFLICT DO
 NOTHING` plus a row count check, and `put_tags` runs in a SAVEPOINT; so after `Conflict` the
 caller may go on (retry with another serial, re-read a token) and still commit.
+
+The adapter's modules: this one (the engine: opening, migrating, transactions), `sqlite_engine`
+(SQLite's connection set-up and the writers' queue), `sql_transaction` (the `Transaction` port,
+composed of one `*_records` mixin per record family over `sql_records`), `rows` (row mapping),
+`ca_cache`, `tables` (the schema) and `documents` (JSON columns).
 """
 
 from __future__ import annotations
 
-import enum
 import os
 import sqlite3
 import stat
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
@@ -37,79 +40,31 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Engine,
-    Executable,
-    Row,
-    Table,
     create_engine,
-    delete,
     event,
-    func,
     select,
     union,
-    update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from pica.adapters.storage import documents, tables
-from pica.adapters.storage.acm_records import AcmRecords
-from pica.adapters.storage.sharing_records import SharingRecordsMixin
-from pica.adapters.storage.tables import (
-    access_keys,
-    accounts,
-    bucket_owners,
-    certificate_authorities,
-    certificates,
-    crl_state,
-    idempotency_tokens,
-    serial_from_text,
-    serial_to_text,
+from pica.adapters.storage.ca_cache import CaCache
+from pica.adapters.storage.sql_transaction import SqlTransaction
+from pica.adapters.storage.sqlite_engine import (
+    READ_ONLY_OPTION,
+    WriteLock,
+    begin_sqlite_transaction,
+    configure_sqlite_connection,
 )
-from pica.authority.model import (
-    AccessKey,
-    Account,
-    CaStatus,
-    CaType,
-    CertificateAuthority,
-    CrlState,
-    FailureReason,
-    IssuedCertificate,
-    KeyStorageSecurityStandard,
-    RevocationReason,
-    RevokedEntry,
-    SealedKey,
-    Tag,
-    UsageMode,
-)
-from pica.errors import ConcurrentModification, Conflict
+from pica.adapters.storage.tables import access_keys, acm_certificates, certificate_authorities
 
 if TYPE_CHECKING:
-    from pica.authority.ports import AcmStore, AcmTransaction, Store, Transaction
+    from pica.authority.ports import AcmStore, Store
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-# An idempotency record is live for this long (age < window, as the domain reads it); once its
-# age reaches the window a new result may replace it.
-IDEMPOTENCY_WINDOW = timedelta(minutes=5)
-
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-
-# Rows fetched per round trip when streaming a CA's revoked certificates.
-_CRL_BATCH = 10_000
-
-E = TypeVar("E", bound=enum.Enum)
-
 # pg_advisory_xact_lock key serialising `migrate()` across processes ("pica" + 1).
 _MIGRATION_LOCK_KEY = 0x7069_6361_0000_0001
-
-# Execution option carried from `transaction(read_only=True)` to the SQLite `begin` hook.
-_READ_ONLY = "pica_read_only"
-
-# sqlite3 extended result codes of a violated PRIMARY KEY / UNIQUE constraint.
-_SQLITE_UNIQUE_CODES = frozenset({1555, 2067})
 
 
 class DatabaseUnavailable(Exception):
@@ -144,8 +99,8 @@ class SqlStore:
                 if "uri" not in parsed.query:
                     _prepare_sqlite_file(Path(database), create=create)
                 self._engine = create_engine(parsed)
-                event.listen(self._engine, "connect", _configure_sqlite_connection)
-                event.listen(self._engine, "begin", _begin_sqlite_transaction)
+                event.listen(self._engine, "connect", configure_sqlite_connection)
+                event.listen(self._engine, "begin", begin_sqlite_transaction)
             elif self.dialect == "postgresql":
                 if parsed.drivername == "postgresql":
                     # psycopg 3 is the driver pica ships with; the bare scheme means psycopg2.
@@ -160,6 +115,12 @@ class SqlStore:
                 )
         except ArgumentError as error:  # an unknown driver, a malformed option
             raise DatabaseUnavailable(f"database URL {self._shown_url}: {error}") from error
+        self._write_lock: WriteLock | None = None
+        if self.dialect == "sqlite":
+            database = parsed.database or ""
+            plain_file = "uri" not in parsed.query
+            self._write_lock = WriteLock(Path(database + "-lock") if plain_file else None)
+        self._ca_cache = CaCache()
 
     @property
     def engine(self) -> Engine:
@@ -203,8 +164,8 @@ class SqlStore:
                 certificate_authorities.c.private_key_ref.is_not(None)
             ),
             select(access_keys.c.secret_key_ref),
-            select(tables.acm_certificates.c.private_key_ref).where(
-                tables.acm_certificates.c.private_key_ref.is_not(None)
+            select(acm_certificates.c.private_key_ref).where(
+                acm_certificates.c.private_key_ref.is_not(None)
             ),
         )
         with self._reaching(), self._read_only_connection() as connection:
@@ -213,7 +174,7 @@ class SqlStore:
     @contextmanager
     def _read_only_connection(self) -> Iterator[Connection]:
         with self._engine.connect() as connection:
-            connection.execution_options(**{_READ_ONLY: True})
+            connection.execution_options(**{READ_ONLY_OPTION: True})
             with connection.begin():
                 yield connection
 
@@ -240,25 +201,32 @@ class SqlStore:
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
         self._engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     @contextmanager
     def transaction(self, *, read_only: bool = False) -> Iterator[SqlTransaction]:
         """Begin; commit when the block exits normally, roll back when it raises.
 
         `read_only=True` promises no writes (they raise `RuntimeError`); on SQLite the
-        transaction then does not take the write lock.
+        transaction then does not take the write lock. A SQLite write transaction first takes
+        this store's `WriteLock`, so writers queue there (woken the moment the holder commits)
+        instead of in SQLite's busy handler, which sleeps in growing steps.
         """
+        if read_only or self._write_lock is None:
+            with self._transaction(read_only=read_only) as tx:
+                yield tx
+            return
+        with self._write_lock.held(), self._transaction(read_only=False) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, *, read_only: bool) -> Iterator[SqlTransaction]:
         with self._engine.connect() as connection:
             if read_only:
-                connection.execution_options(**{_READ_ONLY: True})
+                connection.execution_options(**{READ_ONLY_OPTION: True})
             with connection.begin():
-                yield SqlTransaction(connection, self.dialect, read_only=read_only)
-
-
-def _alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
+                yield SqlTransaction(connection, self.dialect, self._ca_cache, read_only=read_only)
 
 
 def _prepare_sqlite_file(path: Path, *, create: bool) -> None:
@@ -282,578 +250,16 @@ def _prepare_sqlite_file(path: Path, *, create: bool) -> None:
     os.close(descriptor)
 
 
-def _configure_sqlite_connection(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -> None:
-    connection = cast(sqlite3.Connection, dbapi_connection)
-    # Let the `begin` hook emit BEGIN itself (the driver would emit a plain, deferred BEGIN).
-    connection.isolation_level = None
-    cursor = connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        _enable_wal(cursor)
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-    finally:
-        cursor.close()
-
-
-def _enable_wal(cursor: sqlite3.Cursor) -> None:
-    """Switch the database file to WAL (a persistent setting: a no-op once done).
-
-    The switch needs an exclusive lock, and SQLite answers SQLITE_BUSY at once, without the
-    busy handler, when waiting could deadlock (several processes opening a new file together);
-    so retry here until one of them has switched it or the busy timeout has passed.
-    """
-    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-    while True:
-        try:
-            (mode,) = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
-            break
-        except sqlite3.OperationalError as error:
-            busy = getattr(error, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
-            if not busy or time.monotonic() > deadline:
-                raise
-            time.sleep(0.005)
-    if str(mode).lower() != "wal":
-        raise RuntimeError(f"SQLite refused WAL mode (got {mode!r}); pica needs it")
-
-
-def _begin_sqlite_transaction(connection: Connection) -> None:
-    read_only = connection.get_execution_options().get(_READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
-
-
-def _is_unique_violation(error: IntegrityError) -> bool:
-    original = error.orig
-    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
-        return True
-    return getattr(original, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
-
-
-class SqlTransaction(SharingRecordsMixin, AcmRecords):
-    """One unit of work on one connection; implements the `Transaction` port."""
-
-    def __init__(self, connection: Connection, dialect: str, *, read_only: bool = False) -> None:
-        self._connection = connection
-        self._dialect = dialect
-        self._read_only = read_only
-
-    # --- accounts and access keys ------------------------------------------------------------
-
-    def insert_account(self, account: Account) -> None:
-        values = {"account_id": account.account_id, "created_at": account.created_at}
-        self._insert_unique(accounts, values, f"account {account.account_id}")
-
-    def get_account(self, account_id: str) -> Account | None:
-        row = self._one(select(accounts).where(accounts.c.account_id == account_id))
-        return None if row is None else Account(row.account_id, row.created_at)
-
-    def list_accounts(self) -> list[Account]:
-        rows = self._all(select(accounts).order_by(accounts.c.account_id))
-        return [Account(row.account_id, row.created_at) for row in rows]
-
-    def insert_access_key(self, key: AccessKey, sealed_secret: SealedKey) -> None:
-        values = {
-            "access_key_id": key.access_key_id,
-            "account_id": key.account_id,
-            "created_at": key.created_at,
-            "secret_key_ref": sealed_secret.key_ref,
-            "secret_ciphertext": sealed_secret.ciphertext,
-        }
-        self._insert_unique(access_keys, values, f"access key {key.access_key_id}")
-
-    def get_access_key(self, access_key_id: str) -> tuple[AccessKey, SealedKey] | None:
-        query = select(access_keys).where(access_keys.c.access_key_id == access_key_id)
-        row = self._one(query)
-        if row is None:
-            return None
-        sealed = SealedKey(row.secret_key_ref, bytes(row.secret_ciphertext))
-        return _access_key(row), sealed
-
-    def list_access_keys(self, account_id: str | None = None) -> list[AccessKey]:
-        query = select(access_keys).order_by(
-            access_keys.c.account_id, access_keys.c.created_at, access_keys.c.access_key_id
-        )
-        if account_id is not None:
-            query = query.where(access_keys.c.account_id == account_id)
-        return [_access_key(row) for row in self._all(query)]
-
-    def delete_access_key(self, access_key_id: str) -> bool:
-        self._writable()
-        statement = delete(access_keys).where(access_keys.c.access_key_id == access_key_id)
-        return self._connection.execute(statement).rowcount > 0
-
-    # --- certificate authorities --------------------------------------------------------------
-
-    def insert_ca(self, ca: CertificateAuthority) -> None:
-        self._insert_unique(certificate_authorities, _ca_values(ca), f"CA {ca.arn}")
-
-    def get_ca(self, arn: str, *, for_update: bool = False) -> CertificateAuthority | None:
-        query = select(certificate_authorities).where(certificate_authorities.c.arn == arn)
-        if for_update:
-            self._writable()
-            # PostgreSQL locks the row; SQLite renders nothing (BEGIN IMMEDIATE already holds
-            # the database's write lock, which serialises every writer).
-            query = query.with_for_update()
-        row = self._one(query)
-        return None if row is None else _ca(row)
-
-    def update_ca(self, ca: CertificateAuthority) -> None:
-        self._writable()
-        values = _ca_values(ca)
-        del values["arn"]
-        statement = (
-            update(certificate_authorities)
-            .where(
-                certificate_authorities.c.arn == ca.arn,
-                certificate_authorities.c.version == ca.version - 1,
-            )
-            .values(values)
-        )
-        if self._connection.execute(statement).rowcount != 1:
-            raise ConcurrentModification(
-                f"CA {ca.arn} changed (or vanished) since version {ca.version - 1} was read"
-            )
-
-    def list_cas(
-        self, account_id: str, *, limit: int, after_arn: str | None = None
-    ) -> list[CertificateAuthority]:
-        table = certificate_authorities
-        query = select(table).where(table.c.account_id == account_id)
-        if after_arn is not None:
-            query = query.where(table.c.arn > after_arn)
-        query = query.order_by(table.c.arn).limit(limit)
-        return [_ca(row) for row in self._all(query)]
-
-    def count_cas(self, account_id: str) -> int:
-        table = certificate_authorities
-        query = select(func.count()).select_from(table).where(table.c.account_id == account_id)
-        return int(self._connection.execute(query).scalar_one())
-
-    def delete_ca(self, arn: str) -> None:
-        self._writable()
-        # Children first: the foreign keys are enforced on both engines.
-        self._connection.execute(delete(certificates).where(certificates.c.ca_arn == arn))
-        self._connection.execute(delete(tables.tags).where(tables.tags.c.ca_arn == arn))
-        self._connection.execute(delete(crl_state).where(crl_state.c.ca_arn == arn))
-        table = certificate_authorities
-        self._connection.execute(delete(table).where(table.c.arn == arn))
-
-    def list_cas_due_for_purge(self, now: datetime, limit: int) -> list[str]:
-        table = certificate_authorities
-        query = (
-            select(table.c.arn)
-            .where(table.c.status == CaStatus.DELETED.value, table.c.restorable_until <= now)
-            .order_by(table.c.restorable_until, table.c.arn)
-            .limit(limit)
-        )
-        return list(self._connection.execute(query).scalars())
-
-    # --- issued certificates ------------------------------------------------------------------
-
-    def insert_certificate(self, cert: IssuedCertificate) -> None:
-        values = {
-            "ca_arn": cert.ca_arn,
-            "serial": serial_to_text(cert.serial),
-            "certificate_der": cert.certificate_der,
-            "not_before": cert.not_before,
-            "not_after": cert.not_after,
-            "issued_at": cert.issued_at,
-            "template_arn": cert.template_arn,
-            "revoked_at": cert.revoked_at,
-            "revocation_reason": _value(cert.revocation_reason),
-            "crl_partition": cert.crl_partition,
-        }
-        self._insert_unique(certificates, values, f"certificate {cert.arn}")
-
-    def get_certificate(self, ca_arn: str, serial: int) -> IssuedCertificate | None:
-        query = select(certificates).where(
-            certificates.c.ca_arn == ca_arn, certificates.c.serial == serial_to_text(serial)
-        )
-        row = self._one(query)
-        return None if row is None else _issued(row)
-
-    def revoke_certificate(
-        self, ca_arn: str, serial: int, revoked_at: datetime, reason: RevocationReason
-    ) -> bool:
-        self._writable()
-        statement = (
-            update(certificates)
-            .where(
-                certificates.c.ca_arn == ca_arn,
-                certificates.c.serial == serial_to_text(serial),
-                certificates.c.revoked_at.is_(None),
-            )
-            .values(revoked_at=revoked_at, revocation_reason=reason.value)
-        )
-        return self._connection.execute(statement).rowcount == 1
-
-    def revoked_entries(
-        self, ca_arn: str, *, expiring_after: datetime, partition: str | None = None
-    ) -> Iterator[RevokedEntry]:
-        table = certificates
-        # Only the three columns a CRL needs, fetched in batches: a CRL may list a million.
-        query = select(table.c.serial, table.c.revoked_at, table.c.revocation_reason).where(
-            table.c.ca_arn == ca_arn,
-            table.c.revoked_at.is_not(None),
-            table.c.not_after >= expiring_after,
-        )
-        if partition is not None:
-            query = query.where(table.c.crl_partition == partition)
-        rows = self._connection.execute(query.execution_options(yield_per=_CRL_BATCH))
-        for serial, revoked_at, reason in rows:
-            yield RevokedEntry(
-                serial_from_text(serial), revoked_at, _enum(RevocationReason, reason)
-            )
-
-    def find_cas_by_key_hash(self, algorithm: str, key_hash: bytes) -> list[CertificateAuthority]:
-        table = certificate_authorities
-        column = {"sha1": table.c.public_key_sha1, "sha256": table.c.public_key_sha256}.get(
-            algorithm
-        )
-        if column is None:
-            return []
-        return [_ca(row) for row in self._all(select(table).where(column == key_hash.hex()))]
-
-    # --- CRL publication state ----------------------------------------------------------------
-
-    def get_crl_state(self, ca_arn: str) -> CrlState | None:
-        row = self._one(select(crl_state).where(crl_state.c.ca_arn == ca_arn))
-        return None if row is None else _crl_state(row)
-
-    def save_crl_state(self, state: CrlState) -> None:
-        self._writable()
-        values = {
-            "crl_number": state.crl_number,
-            "dirty_since": state.dirty_since,
-            "this_update": state.this_update,
-            "next_update": state.next_update,
-            "next_refresh_at": state.next_refresh_at,
-            "lease_until": state.lease_until,
-            "issued_count": state.issued_count,
-        }
-        updated = self._connection.execute(
-            update(crl_state).where(crl_state.c.ca_arn == state.ca_arn).values(values)
-        ).rowcount
-        if updated == 0:
-            self._insert_unique(crl_state, {"ca_arn": state.ca_arn, **values}, "CRL state")
-
-    def mark_crl_dirty(self, ca_arn: str, at: datetime) -> None:
-        self._writable()
-        self._ensure_crl_state(ca_arn)
-        self._connection.execute(
-            update(crl_state)
-            .where(crl_state.c.ca_arn == ca_arn, crl_state.c.dirty_since.is_(None))
-            .values(dirty_since=at)
-        )
-
-    def claim_crl_work(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
-        self._writable()
-        due = ((crl_state.c.dirty_since.is_not(None)) | (crl_state.c.next_refresh_at <= now)) & (
-            (crl_state.c.lease_until.is_(None)) | (crl_state.c.lease_until < now)
-        )
-        candidates = list(
-            self._connection.execute(
-                select(crl_state.c.ca_arn).where(due).order_by(crl_state.c.ca_arn).limit(limit)
-            ).scalars()
-        )
-        claimed = []
-        for arn in candidates:
-            # The WHERE re-checks the lease, so of two racing nodes exactly one takes the CA.
-            taken = self._connection.execute(
-                update(crl_state)
-                .where(crl_state.c.ca_arn == arn, due)
-                .values(lease_until=lease_until)
-            ).rowcount
-            if taken == 1:
-                claimed.append(arn)
-        return claimed
-
-    def start_crl_publication(self, ca_arn: str, retry_at: datetime) -> None:
-        self._writable()
-        self._connection.execute(
-            update(crl_state)
-            .where(crl_state.c.ca_arn == ca_arn)
-            .values(dirty_since=None, next_refresh_at=retry_at)
-        )
-
-    def record_crl_publication(
-        self,
-        ca_arn: str,
-        *,
-        crl_number: int,
-        this_update: datetime,
-        next_update: datetime,
-        next_refresh_at: datetime | None,
-    ) -> None:
-        self._writable()
-        self._connection.execute(
-            update(crl_state)
-            .where(crl_state.c.ca_arn == ca_arn)
-            .values(
-                crl_number=crl_number,
-                this_update=this_update,
-                next_update=next_update,
-                next_refresh_at=next_refresh_at,
-                lease_until=None,
-            )
-        )
-
-    def reschedule_crl_publication(self, ca_arn: str, next_refresh_at: datetime | None) -> None:
-        self._writable()
-        self._connection.execute(
-            update(crl_state)
-            .where(crl_state.c.ca_arn == ca_arn)
-            .values(next_refresh_at=next_refresh_at, lease_until=None)
-        )
-
-    def find_ca_by_id(self, ca_id: str) -> CertificateAuthority | None:
-        table = certificate_authorities
-        # Ids are uuid4s; should two ARNs ever share one, the URL names neither.
-        rows = self._all(select(table).where(table.c.ca_id == ca_id).limit(2))
-        return _ca(rows[0]) if len(rows) == 1 else None
-
-    # --- CRL buckets ----------------------------------------------------------------------------
-
-    def get_bucket_owner(self, bucket: str) -> str | None:
-        query = select(bucket_owners.c.account_id).where(bucket_owners.c.bucket == bucket)
-        owner: str | None = self._connection.execute(query).scalar_one_or_none()
-        return owner
-
-    def claim_bucket(self, bucket: str, account_id: str, at: datetime) -> str:
-        self._writable()
-        self._insert_or_ignore(
-            bucket_owners, {"bucket": bucket, "account_id": account_id, "claimed_at": at}
-        )
-        owner = self.get_bucket_owner(bucket)
-        assert owner is not None
-        return owner
-
-    def next_issue_sequence(self, ca_arn: str) -> int:
-        self._writable()
-        self._ensure_crl_state(ca_arn)
-        self._connection.execute(
-            update(crl_state)
-            .where(crl_state.c.ca_arn == ca_arn)
-            .values(issued_count=crl_state.c.issued_count + 1)
-        )
-        count = self._connection.execute(
-            select(crl_state.c.issued_count).where(crl_state.c.ca_arn == ca_arn)
-        ).scalar_one()
-        return int(count) - 1
-
-    def _ensure_crl_state(self, ca_arn: str) -> None:
-        self._insert_or_ignore(crl_state, {"ca_arn": ca_arn, "crl_number": 0, "issued_count": 0})
-
-    # --- idempotency tokens -------------------------------------------------------------------
-
-    def get_idempotent_result(self, scope: str, token: str) -> tuple[str, datetime] | None:
-        table = idempotency_tokens
-        query = select(table.c.result, table.c.created_at).where(
-            table.c.scope == scope, table.c.token == token
-        )
-        row = self._one(query)
-        return None if row is None else (row.result, row.created_at)
-
-    def put_idempotent_result(self, scope: str, token: str, result: str, at: datetime) -> None:
-        """Record `result`; replace a record only if it is at least 5 minutes older than `at`.
-
-        Both steps are race-safe: the insert is ON CONFLICT DO NOTHING, and the replacement
-        re-checks the age in its WHERE clause, so of two racing callers exactly one wins.
-        """
-        self._writable()
-        table = idempotency_tokens
-        values = {"scope": scope, "token": token, "result": result, "created_at": at}
-        if self._insert_or_ignore(table, values) == 1:
-            return
-        statement = (
-            update(table)
-            .where(
-                table.c.scope == scope,
-                table.c.token == token,
-                table.c.created_at <= at - IDEMPOTENCY_WINDOW,
-            )
-            .values(result=result, created_at=at)
-        )
-        if self._connection.execute(statement).rowcount != 1:
-            raise Conflict(f"idempotency token {token!r} is already in use for {scope}")
-
-    # --- tags ---------------------------------------------------------------------------------
-
-    def get_tags(self, ca_arn: str) -> list[Tag]:
-        query = select(tables.tags.c.key, tables.tags.c.value).where(tables.tags.c.ca_arn == ca_arn)
-        rows = self._all(query.order_by(tables.tags.c.position))
-        return [Tag(row.key, row.value) for row in rows]
-
-    def put_tags(self, ca_arn: str, tags: list[Tag]) -> None:
-        self._writable()
-        keys = [tag.key for tag in tags]
-        if len(set(keys)) != len(keys):
-            raise Conflict(f"duplicate tag keys for {ca_arn}")
-        rows = [
-            {"ca_arn": ca_arn, "position": position, "key": tag.key, "value": tag.value}
-            for position, tag in enumerate(tags)
-        ]
-        try:
-            # A concurrent put_tags on PostgreSQL can collide on (ca_arn, key); the savepoint
-            # keeps this transaction usable when it does.
-            with self._connection.begin_nested():
-                self._connection.execute(delete(tables.tags).where(tables.tags.c.ca_arn == ca_arn))
-                if rows:
-                    self._connection.execute(tables.tags.insert(), rows)
-        except IntegrityError as error:
-            if _is_unique_violation(error):
-                raise Conflict(f"tags of {ca_arn} changed concurrently") from error
-            raise
-
-    # --- helpers ------------------------------------------------------------------------------
-
-    def _writable(self) -> None:
-        if self._read_only:
-            raise RuntimeError("write attempted in a read-only transaction")
-
-    def _one(self, query: Executable) -> Row[Any] | None:
-        return self._connection.execute(query).one_or_none()
-
-    def _all(self, query: Executable) -> Sequence[Row[Any]]:
-        return self._connection.execute(query).all()
-
-    def _insert_unique(self, table: Table, values: Mapping[str, object], what: str) -> None:
-        self._writable()
-        if self._insert_or_ignore(table, values) != 1:
-            raise Conflict(f"{what} already exists")
-
-    def _insert_or_ignore(self, table: Table, values: Mapping[str, object]) -> int:
-        """Insert one row unless it would violate a unique constraint; the rows inserted."""
-        statement: Executable
-        if self._dialect == "postgresql":
-            statement = postgresql.insert(table).values(values).on_conflict_do_nothing()
-        else:
-            statement = sqlite.insert(table).values(values).on_conflict_do_nothing()
-        # Without preserve_rowcount SQLAlchemy does not keep an INSERT's row count.
-        return self._connection.execute(
-            statement.execution_options(preserve_rowcount=True)
-        ).rowcount
-
-
-def _value(member: Any) -> str | None:
-    return None if member is None else str(member.value)
-
-
-def _enum(cls: type[E], value: str | None) -> E | None:
-    return None if value is None else cls(value)
-
-
-def _issued(row: Row[Any]) -> IssuedCertificate:
-    return IssuedCertificate(
-        ca_arn=row.ca_arn,
-        serial=serial_from_text(row.serial),
-        certificate_der=bytes(row.certificate_der),
-        not_before=row.not_before,
-        not_after=row.not_after,
-        issued_at=row.issued_at,
-        template_arn=row.template_arn,
-        revoked_at=row.revoked_at,
-        revocation_reason=_enum(RevocationReason, row.revocation_reason),
-        crl_partition=row.crl_partition,
-    )
-
-
-def _crl_state(row: Row[Any]) -> CrlState:
-    return CrlState(
-        ca_arn=row.ca_arn,
-        crl_number=int(row.crl_number),
-        dirty_since=row.dirty_since,
-        this_update=row.this_update,
-        next_update=row.next_update,
-        next_refresh_at=row.next_refresh_at,
-        lease_until=row.lease_until,
-        issued_count=int(row.issued_count),
-    )
-
-
-def _access_key(row: Row[Any]) -> AccessKey:
-    return AccessKey(
-        access_key_id=row.access_key_id, account_id=row.account_id, created_at=row.created_at
-    )
-
-
-def _ca_values(ca: CertificateAuthority) -> dict[str, object]:
-    return {
-        "arn": ca.arn,
-        "account_id": ca.account_id,
-        "type": ca.type.value,
-        "status": ca.status.value,
-        "configuration": documents.dump_ca_configuration(ca.configuration),
-        "revocation_configuration": documents.dump_revocation_configuration(
-            ca.revocation_configuration
-        ),
-        "usage_mode": ca.usage_mode.value,
-        "key_storage_security_standard": ca.key_storage_security_standard.value,
-        "created_at": ca.created_at,
-        "last_state_change_at": ca.last_state_change_at,
-        "private_key_ref": None if ca.sealed_key is None else ca.sealed_key.key_ref,
-        "private_key_ciphertext": None if ca.sealed_key is None else ca.sealed_key.ciphertext,
-        "csr_pem": ca.csr_pem,
-        "certificate_pem": ca.certificate_pem,
-        "certificate_chain_pem": ca.certificate_chain_pem,
-        "serial": None if ca.serial is None else serial_to_text(ca.serial),
-        "not_before": ca.not_before,
-        "not_after": ca.not_after,
-        "failure_reason": _value(ca.failure_reason),
-        "restorable_until": ca.restorable_until,
-        "status_before_deletion": _value(ca.status_before_deletion),
-        "public_key_sha1": None if ca.public_key_sha1 is None else ca.public_key_sha1.hex(),
-        "public_key_sha256": None if ca.public_key_sha256 is None else ca.public_key_sha256.hex(),
-        "version": ca.version,
-        "ca_id": ca.ca_id,
-    }
-
-
-def _ca(row: Row[Any]) -> CertificateAuthority:
-    sealed_key = None
-    if row.private_key_ref is not None:
-        sealed_key = SealedKey(row.private_key_ref, bytes(row.private_key_ciphertext))
-    return CertificateAuthority(
-        arn=row.arn,
-        account_id=row.account_id,
-        type=CaType(row.type),
-        status=CaStatus(row.status),
-        configuration=documents.load_ca_configuration(row.configuration),
-        revocation_configuration=documents.load_revocation_configuration(
-            row.revocation_configuration
-        ),
-        usage_mode=UsageMode(row.usage_mode),
-        key_storage_security_standard=KeyStorageSecurityStandard(row.key_storage_security_standard),
-        created_at=row.created_at,
-        last_state_change_at=row.last_state_change_at,
-        sealed_key=sealed_key,
-        csr_pem=row.csr_pem,
-        certificate_pem=row.certificate_pem,
-        certificate_chain_pem=row.certificate_chain_pem,
-        serial=None if row.serial is None else serial_from_text(row.serial),
-        not_before=row.not_before,
-        not_after=row.not_after,
-        failure_reason=_enum(FailureReason, row.failure_reason),
-        restorable_until=row.restorable_until,
-        status_before_deletion=_enum(CaStatus, row.status_before_deletion),
-        public_key_sha1=None if row.public_key_sha1 is None else bytes.fromhex(row.public_key_sha1),
-        public_key_sha256=(
-            None if row.public_key_sha256 is None else bytes.fromhex(row.public_key_sha256)
-        ),
-        version=row.version,
-    )
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 if TYPE_CHECKING:
-    # mypy proves the adapter satisfies the ports (tests are not type-checked).
+    # mypy proves the adapter satisfies the port (tests are not type-checked).
     def _store_conforms(store: SqlStore) -> Store:
         return store
 
-    def _transaction_conforms(transaction: SqlTransaction) -> Transaction:
-        return transaction
-
     def _acm_store_conforms(store: SqlStore) -> AcmStore:
         return store
-
-    def _acm_transaction_conforms(transaction: SqlTransaction) -> AcmTransaction:
-        return transaction

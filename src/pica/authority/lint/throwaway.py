@@ -20,6 +20,7 @@ from pica.authority.algorithms import (
     signature_scheme,
 )
 from pica.authority.model import KeyAlgorithm, SigningAlgorithm
+from pica.authority.signing import sign_certificate
 
 _THROWAWAY_LOCK = threading.Lock()
 _THROWAWAY_KEYS: dict[KeyFamily, CertificateIssuerPrivateKeyTypes] = {}
@@ -63,6 +64,4 @@ FAST_SCHEME = signature_scheme(SigningAlgorithm.SHA256WITHECDSA)
 
 def throwaway_sign(builder: x509.CertificateBuilder, scheme: SignatureScheme) -> x509.Certificate:
     """The builder signed with the throwaway key of the scheme's family, hash and padding."""
-    return builder.sign(
-        throwaway_key(scheme.family), scheme.hash_algorithm, rsa_padding=scheme.rsa_padding()
-    )
+    return sign_certificate(builder, throwaway_key(scheme.family), scheme)

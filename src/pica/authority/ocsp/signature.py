@@ -14,11 +14,11 @@ from typing import Any
 
 from asn1crypto import algos as asn1_algos
 from asn1crypto import core as asn1_core
-from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
-from pica.authority.algorithms import KeyFamily, signature_scheme
+from pica.authority.algorithms import signature_scheme
 from pica.authority.model import SigningAlgorithm
+from pica.authority.signing import sign_data
 
 
 def _pss_identifier(hash_name: str, salt_length: int) -> Any:
@@ -66,20 +66,8 @@ def signature_algorithm_identifier(signing_algorithm: SigningAlgorithm) -> bytes
 def sign_response(
     private_key: CertificateIssuerPrivateKeyTypes, signing_algorithm: SigningAlgorithm, data: bytes
 ) -> bytes:
-    """Sign `data` the way the AWS SigningAlgorithm says (ML-DSA signs the message itself)."""
-    scheme = signature_scheme(signing_algorithm)
-    if isinstance(private_key, rsa.RSAPrivateKey) and scheme.family is KeyFamily.RSA:
-        rsa_padding = scheme.rsa_padding()
-        assert rsa_padding is not None and scheme.hash_algorithm is not None
-        return private_key.sign(data, rsa_padding, scheme.hash_algorithm)
-    if isinstance(private_key, ec.EllipticCurvePrivateKey) and scheme.family is KeyFamily.ECDSA:
-        assert scheme.hash_algorithm is not None
-        return private_key.sign(data, ec.ECDSA(scheme.hash_algorithm))
-    if isinstance(
-        private_key, mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
-    ) and scheme.family in (KeyFamily.ML_DSA_44, KeyFamily.ML_DSA_65, KeyFamily.ML_DSA_87):
-        return private_key.sign(data)
-    raise ValueError(f"cannot sign {signing_algorithm} with a {type(private_key).__name__}")
+    """Sign `data` the way the AWS SigningAlgorithm says (`pica.authority.signing`)."""
+    return sign_data(private_key, signature_scheme(signing_algorithm), data)
 
 
 @dataclass(frozen=True)
