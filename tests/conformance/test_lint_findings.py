@@ -7,6 +7,7 @@ breaks AWS's own rules: name constraints, the issuer's NotAfter, path length.
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -113,6 +114,13 @@ def test_record_mode_signs_it_and_records_every_finding(
     assert f"ca={record_root}" in line
     assert f"template={template(BLANK_SUBORDINATE)}" in line
     assert "pica.ca_requires_key_cert_sign (ERROR)" in line
+    # The audit trail keeps them with the issuance's own record.
+    completed = recording.pica("audit", "list", "--action", "IssueCertificate", "--json")
+    assert completed.returncode == 0, completed.stderr
+    arn = f"{record_root}/certificate/{certificate.serial_number:x}"
+    (record,) = [r for r in json.loads(completed.stdout)["Records"] if arn in (r["Detail"] or "")]
+    assert record["Result"] == "Success"
+    assert "pica.ca_requires_key_cert_sign (ERROR)" in record["Detail"]
 
 
 def test_record_mode_signs_the_aws_docs_end_entity_name_constraints(

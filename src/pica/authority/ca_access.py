@@ -131,7 +131,12 @@ def authorize_ca(
 
 
 def record_success(
-    tx: Transaction, caller: Caller, action: str, resource: str | None, at: datetime
+    tx: Transaction,
+    caller: Caller,
+    action: str,
+    resource: str | None,
+    at: datetime,
+    detail: str | None = None,
 ) -> None:
     """Append the audit record of an action inside the transaction that performs it."""
     tx.append_audit(
@@ -143,6 +148,7 @@ def record_success(
             access_key_id=caller.access_key_id,
             request_id=caller.request_id,
             resource=resource,
+            detail=detail,
         )
     )
 

@@ -399,7 +399,14 @@ class CertificateService:
             assert draft.record is not None
             if draft.caller.account_id != ca.account_id:
                 tx.record_requester(ca.arn, draft.record.serial, draft.caller.account_id)
-            record_success(tx, draft.caller, "IssueCertificate", ca.arn, now)
+            # Signed in spite of lint findings (lint_findings = "record"): the trail keeps them.
+            detail = (
+                f"certificate {draft.record.arn} signed with lint findings: "
+                + "; ".join(str(finding) for finding in draft.findings)
+                if draft.findings
+                else None
+            )
+            record_success(tx, draft.caller, "IssueCertificate", ca.arn, now, detail)
             token = draft.request.idempotency_token
             if token is not None:
                 tx.put_idempotent_result(scope, token, draft.record.arn, now)
