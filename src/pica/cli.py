@@ -77,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser(
         "serve",
-        help="serve the ACM Private CA API",
-        description="Serve the ACM Private CA API. On an empty or absent data dir, first\n"
+        help="serve the ACM Private CA and ACM APIs",
+        description="Serve the ACM Private CA and ACM APIs. On an empty or absent data dir, first\n"
         "create the database, the key-encryption key and an account with its client files.",
         epilog="settings come from (later wins) defaults, <data-dir>/pica.toml (`name = value`),\n"
         "PICA_* environment variables and the flags above:\n\n" + settings_table(),
@@ -272,7 +272,7 @@ def _serve(settings: Settings) -> int:
         warning = public_url_warning(settings)
         if warning is not None:
             print(f"pica: warning: {warning}", file=sys.stderr, flush=True)
-        print(f"pica serves the ACM Private CA API at {settings.endpoint_url}", flush=True)
+        print(f"pica serves the ACM Private CA and ACM APIs at {settings.endpoint_url}", flush=True)
         print("Point the aws CLI at it with:", flush=True)
         print(client_exports(settings), flush=True)
         print("then try: aws acm-pca list-certificate-authorities", flush=True)

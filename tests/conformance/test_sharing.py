@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.support.acm import acm_client
 from tests.support.pki import issue, make_csr, new_root, template
 from tests.support.server import LiveServer
 
@@ -439,3 +440,25 @@ def test_everyone_and_not_action(owner: Any, stranger: Any, shared_ca: str) -> N
     with pytest.raises(ClientError) as excinfo:
         issue(stranger, shared_ca)
     assert code_of(excinfo) == "AccessDeniedException"
+
+
+def test_acm_requests_a_certificate_from_a_ca_shared_with_the_account(
+    server: LiveServer, owner: Any, shared_ca: str
+) -> None:
+    account, key, secret = server.new_account()
+    acm = acm_client(server, key, secret)
+    refused = acm.request_certificate(
+        DomainName="shared.example.com", CertificateAuthorityArn=shared_ca
+    )
+    detail = acm.describe_certificate(CertificateArn=refused["CertificateArn"])["Certificate"]
+    assert (detail["Status"], detail["FailureReason"]) == ("FAILED", "PCA_ACCESS_DENIED")
+    owner.put_policy(
+        ResourceArn=shared_ca,
+        Policy=policy(allow(account, shared_ca, "IssueCertificate", "GetCertificate")),
+    )
+    issued = acm.request_certificate(
+        DomainName="shared.example.com", CertificateAuthorityArn=shared_ca
+    )
+    detail = acm.describe_certificate(CertificateArn=issued["CertificateArn"])["Certificate"]
+    assert detail["Status"] == "ISSUED"
+    assert detail["CertificateAuthorityArn"] == shared_ca
