@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.config import Config
+from cryptography.hazmat.primitives import serialization
 
 from tests.support.browser import LAUNCH_ARGS, chromium_or_reason
 from tests.support.pki import issue, make_csr, new_root
@@ -182,6 +183,19 @@ def test_create_root_request_revoke_search_and_timeline(
     described_certificate = acm.describe_certificate(CertificateArn=certificate_arn)["Certificate"]
     assert described_certificate["Status"] == "ISSUED"
     serial = described_certificate["Serial"].replace(":", "").lstrip("0")
+    with page.expect_download() as downloaded:
+        page.get_by_role("link", name="Download certificate and chain").click()
+    assert Path(downloaded.value.path()).read_text().count("BEGIN CERTIFICATE") == 2
+    page.get_by_label("Passphrase").fill("console passphrase")
+    with page.expect_download() as exported:
+        page.get_by_role("button", name="Export").click()
+    text = Path(exported.value.path()).read_text()
+    key_pem = text[text.index("-----BEGIN ENCRYPTED PRIVATE KEY-----") :]
+    serialization.load_pem_private_key(key_pem.encode(), b"console passphrase")
+    page.get_by_role("link", name="Request certificate").first.click()
+    listed = page.get_by_role("row").filter(has_text="app.alice.example.internal")
+    assert "ISSUED" in listed.inner_text()
+    listed.get_by_role("link").click()
 
     page.get_by_role("link", name=ca_arn).click()
     row = page.get_by_role("row").filter(has_text=serial)

@@ -25,6 +25,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from pica.authority.acm.certificates import CertificateRequest
+from pica.authority.acm.listing import ListFilter
+from pica.authority.acm.model import AcmKeyAlgorithm
 from pica.authority.ca_access import Caller
 from pica.authority.console_inventory import ConsoleInventory, TimelineEntry, common_name
 from pica.authority.console_ports import ConsoleSession
@@ -62,6 +64,8 @@ _HEADERS = {
 _STATE_ACTIONS = {"disable": CaStatus.DISABLED, "enable": CaStatus.ACTIVE, "delete": None}
 # How many days a CA deleted from the console stays restorable (the API's minimum).
 DELETE_RESTORE_DAYS = 7
+# ACM certificates listed under "Request certificate".
+ACM_LISTED = 100
 
 T = TypeVar("T")
 Page = Callable[[Request, ConsoleSession], Awaitable[Response]]
@@ -378,8 +382,21 @@ class Console:
         shared = await self._call(self._services.inventory.cas, caller, shared=True)
         now = self._api.clock.now()
         issuers = [ca for ca in own + shared if ca.effective_status(now) is CaStatus.ACTIVE]
+        # Every key type (ListCertificates' default filter leaves some out), newest first.
+        everything = ListFilter(key_types=tuple(AcmKeyAlgorithm), descending=True)
+        listed = await self._call(
+            self._services.acm.certificates.list_certificates,
+            caller,
+            everything,
+            ACM_LISTED,
+            None,
+        )
         return self._render(
-            "request.html", session=session, issuers=issuers, chosen=request.query_params.get("ca")
+            "request.html",
+            session=session,
+            issuers=issuers,
+            chosen=request.query_params.get("ca"),
+            acm_certificates=listed.items,
         )
 
     async def _request(
