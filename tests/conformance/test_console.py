@@ -19,7 +19,7 @@ from botocore.config import Config
 from cryptography.hazmat.primitives import serialization
 
 from tests.support.browser import LAUNCH_ARGS, chromium_or_reason
-from tests.support.pki import issue, make_csr, new_root
+from tests.support.pki import issue, make_csr, new_root, template
 from tests.support.server import LiveServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -59,6 +59,11 @@ def alice(server: LiveServer) -> Account:
 
 @pytest.fixture(scope="module")
 def bob(server: LiveServer) -> Account:
+    return _account(server)
+
+
+@pytest.fixture(scope="module")
+def carol(server: LiveServer) -> Account:
     return _account(server)
 
 
@@ -317,4 +322,51 @@ def test_pages_read_without_javascript_and_every_input_is_labelled(
             assert field_id and page.locator(f"label[for='{field_id}']").count() == 1, path
     page.goto(f"/console/ca?arn={ca}")
     assert "ACTIVE" in page.locator("dl").inner_text()
+    page.context.close()
+
+
+def test_subordinate_import_and_state_changes_work_without_javascript(
+    browser: Any, server: LiveServer, carol: Account
+) -> None:
+    pca = pca_of(server, carol)
+    root = new_root(pca)
+    page = sign_in(browser, server, carol, java_script_enabled=False)
+    page.goto("/console/cas/new")
+    page.get_by_label("Common name").fill("Console Sub Carol")
+    page.get_by_label("Type").select_option("SUBORDINATE")
+    page.get_by_role("button", name="Create").click()
+    csr = page.get_by_label("Certificate signing request").input_value()
+    assert csr.startswith("-----BEGIN CERTIFICATE REQUEST-----")
+    page.get_by_role("link", name="Go to the CA").click()
+    arn = page.locator("dd code").first.inner_text()
+    assert "PENDING_CERTIFICATE" in page.locator("dl").inner_text()
+    signed = pca.issue_certificate(
+        CertificateAuthorityArn=root,
+        Csr=csr.encode(),
+        SigningAlgorithm="SHA256WITHECDSA",
+        TemplateArn=template("SubordinateCACertificate_PathLen0"),
+        Validity={"Value": 5, "Type": "YEARS"},
+    )["CertificateArn"]
+    pca.get_waiter("certificate_issued").wait(CertificateAuthorityArn=root, CertificateArn=signed)
+    got = pca.get_certificate(CertificateAuthorityArn=root, CertificateArn=signed)
+    page.get_by_label("Certificate", exact=True).fill(got["Certificate"])
+    page.get_by_label("Certificate chain").fill(got["CertificateChain"])
+    page.get_by_role("button", name="Import").click()
+    assert "imported" in page.get_by_role("status").inner_text()
+
+    def status() -> str:
+        described = pca.describe_certificate_authority(CertificateAuthorityArn=arn)
+        return str(described["CertificateAuthority"]["Status"])
+
+    assert status() == "ACTIVE"
+    for change, after in (("Disable", "DISABLED"), ("Enable", "ACTIVE"), ("Disable", "DISABLED")):
+        page.get_by_role("link", name=change, exact=True).click()
+        assert status() != after  # the confirmation page changes nothing
+        page.get_by_role("button", name="Confirm").click()
+        assert after in page.locator("dl").inner_text()
+        assert status() == after
+    page.get_by_role("link", name="Delete", exact=True).click()
+    page.get_by_role("button", name="Confirm").click()
+    assert page.get_by_role("heading", name="Private certificate authorities").count() == 1
+    assert status() == "DELETED"
     page.context.close()

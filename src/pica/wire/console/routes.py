@@ -135,6 +135,7 @@ class Console:
                     Route("/cas/new", action(self._create), methods=["POST"]),
                     Route("/ca", page(self._ca), methods=["GET"]),
                     Route("/ca/certificate", page(self._ca_certificate), methods=["GET"]),
+                    Route("/ca/import", action(self._import), methods=["POST"]),
                     Route("/ca/state", page(self._state_form), methods=["GET"]),
                     Route("/ca/state", action(self._state), methods=["POST"]),
                     Route("/revoke", page(self._revoke_form), methods=["GET"]),
@@ -326,6 +327,21 @@ class Console:
             self._api.authorities.get_ca_certificate, self._caller(session), arn
         )
         return _pem_download(pem + (chain or ""), f"ca-{arn.rsplit('/', 1)[-1]}.pem")
+
+    async def _import(
+        self, request: Request, session: ConsoleSession, form: dict[str, str]
+    ) -> Response:
+        """ImportCertificateAuthorityCertificate: a subordinate's certificate from its parent."""
+        arn = form.get("arn", "")
+        chain = form.get("chain", "").strip()
+        await self._call(
+            self._api.authorities.import_certificate,
+            self._caller(session),
+            arn,
+            form.get("certificate", "").strip().encode(),
+            chain.encode() if chain else None,
+        )
+        return self._redirect("/ca", arn=arn, notice="The CA certificate is imported.")
 
     async def _state_form(self, request: Request, session: ConsoleSession) -> Response:
         arn = request.query_params.get("arn", "")
