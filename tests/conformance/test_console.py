@@ -370,3 +370,35 @@ def test_subordinate_import_and_state_changes_work_without_javascript(
     assert page.get_by_role("heading", name="Private certificate authorities").count() == 1
     assert status() == "DELETED"
     page.context.close()
+
+
+def test_odd_requests_get_console_answers_not_errors(
+    browser: Any, server: LiveServer, carol: Account
+) -> None:
+    context = browser.new_context(base_url=server.endpoint)
+    anonymous = context.request
+    # Without a session an action changes nothing and leads to the sign-in page.
+    answer = anonymous.post("/console/cas/new", form={"common_name": "x"}, max_redirects=0)
+    assert answer.status == 303 and answer.headers["location"] == "/console/sign-in"
+    assert anonymous.get("/console/no-such-page").status == 404
+    answer = anonymous.post(
+        "/console/sign-in",
+        data='{"access_key_id": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status == 400 and "invalid" in answer.text()
+    page = sign_in(browser, server, carol)
+    answer = page.request.post(
+        "/console/revoke",
+        data="csrf_token=" + csrf_of(page) + "&ca_arn=nonsense&serial=zz&reason=KEY_COMPROMISE",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status in (400, 404) and "<h1>" in answer.text()
+    for path in ("/console/ca?arn=nonsense", "/console/certificate?arn=nonsense", "/console/nope"):
+        answer = page.request.get(path)
+        assert 400 <= answer.status < 500 and "<h1>" in answer.text(), path
+    headers = page.request.get("/console/cas").headers
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+    page.context.close()
+    context.close()

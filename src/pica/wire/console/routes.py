@@ -147,6 +147,7 @@ class Console:
                     Route("/certificate/export", action(self._export), methods=["POST"]),
                     Route("/search", page(self._search), methods=["GET"]),
                     Route("/timeline", page(self._timeline), methods=["GET"]),
+                    Route("/{path:path}", self._unknown),
                 ],
             ),
         ]
@@ -225,6 +226,11 @@ class Console:
     async def _root(self, request: Request) -> Response:
         session = await self._session_of(request)
         return self._redirect("/cas" if session is not None else "/sign-in")
+
+    async def _unknown(self, request: Request) -> Response:
+        session = await self._session_of(request)
+        message = f"{request.method} {request.url.path} is not a page of this console."
+        return self._render("error.html", 404, session, title="No such page", message=message)
 
     async def _stylesheet(self, request: Request) -> Response:
         return Response(self._css, media_type="text/css", headers={"Cache-Control": "max-age=300"})

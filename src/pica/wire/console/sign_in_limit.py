@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
-SIGN_IN_CAPACITY = 10
-SIGN_IN_REFILL_SECONDS = 6.0
+SIGN_IN_CAPACITY = 20
+SIGN_IN_REFILL_SECONDS = 3.0
 
 
 class SignInLimit:
