@@ -6,18 +6,21 @@ the main pages go to tests/output/console/ for a developer to look at.
 
 from __future__ import annotations
 
+import http.client
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import boto3
 import pytest
 from botocore.config import Config
 from cryptography.hazmat.primitives import serialization
 
+from pica.wire.console.sign_in_limit import SIGN_IN_CAPACITY
 from tests.support.browser import LAUNCH_ARGS, chromium_or_reason
 from tests.support.pki import issue, make_csr, new_root, template
 from tests.support.server import LiveServer
@@ -402,3 +405,26 @@ def test_odd_requests_get_console_answers_not_errors(
     assert headers["cache-control"] == "no-store"
     page.context.close()
     context.close()
+
+
+def test_sign_in_attempts_are_limited_per_source_address(
+    server: LiveServer, carol: Account
+) -> None:
+    """From 127.0.0.2 (another source on the loopback), so the browser's 127.0.0.1 keeps its own
+    allowance: the burst is spent, then even the right secret waits."""
+
+    def attempt(secret: str) -> int:
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", server.port, timeout=10, source_address=("127.0.0.2", 0)
+        )
+        try:
+            body = urlencode({"access_key_id": carol.key, "secret_access_key": secret})
+            headers = {"Content-Type": "application/x-www-form-urlencoded"}
+            connection.request("POST", "/console/sign-in", body, headers)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    statuses = [attempt("wrong") for _ in range(SIGN_IN_CAPACITY)]
+    assert statuses == [401] * SIGN_IN_CAPACITY
+    assert attempt(carol.secret) == 429
