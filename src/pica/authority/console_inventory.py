@@ -135,15 +135,22 @@ class ConsoleInventory:
             authorize_ca(tx, caller, ca_arn, now, action=DESCRIBE)
             return tx.get_crl_state(ca_arn)
 
-    def _all_certificates(self, caller: Caller) -> list[CertificateLine]:
+    def _all_certificates(self, caller: Caller, *, own_certificates: bool) -> list[CertificateLine]:
+        """The certificates of all the caller's CAs; a root's own (self-issued) certificate only
+        with `own_certificates` (the timeline shows the CA itself instead)."""
         lines: list[CertificateLine] = []
         for ca in self.cas(caller):
-            lines.extend(self.certificates(caller, ca.arn))
+            lines.extend(
+                line
+                for line in self.certificates(caller, ca.arn)
+                if own_certificates or line.serial != ca.serial
+            )
         return lines
 
     def search(self, caller: Caller, text: str) -> list[CertificateLine]:
         """Certificates of the caller's CAs whose domain name, subject or serial matches."""
-        return [line for line in self._all_certificates(caller) if line.matches(text)]
+        lines = self._all_certificates(caller, own_certificates=True)
+        return [line for line in lines if line.matches(text)]
 
     def timeline(self, caller: Caller) -> list[TimelineEntry]:
         """The caller's CAs and unrevoked, unexpired certificates, soonest expiry first."""
@@ -161,7 +168,7 @@ class ConsoleInventory:
                 line.ca_arn,
                 line.not_after,
             )
-            for line in self._all_certificates(caller)
+            for line in self._all_certificates(caller, own_certificates=False)
             if line.revoked_at is None and line.not_after > now
         )
         return sorted(entries, key=lambda entry: entry.not_after)
