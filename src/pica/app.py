@@ -35,6 +35,8 @@ from pica.authority.audit_trail import AuditTrail
 from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
+from pica.authority.console_inventory import ConsoleInventory
+from pica.authority.console_sessions import ConsoleSessions
 from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsFanOut, FindingsLog
@@ -56,6 +58,7 @@ from pica.wire.awsjson.handlers import ApiServices
 from pica.wire.awsjson.service_model import ACM_SERVICE_NAME, load_service_model
 from pica.wire.awsjson.sigv4 import SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidator
+from pica.wire.console.routes import Console, ConsoleServices
 from pica.wire.crl_http import CrlEndpoint
 from pica.wire.health_http import HealthEndpoints
 from pica.wire.metrics import Metrics
@@ -324,6 +327,14 @@ def create_app(runtime: Runtime) -> Starlette:
     health = HealthEndpoints(readiness_checks(settings, state, runtime.key_store, runtime.objects))
     ocsp = make_ocsp_endpoints(runtime.ocsp)
     crl = CrlEndpoint(runtime.publisher)
+    console = Console(
+        ConsoleServices(
+            services,
+            runtime.acm,
+            ConsoleSessions(runtime.store, services.accounts, services.clock),
+            ConsoleInventory(runtime.store, services.authorities, services.clock),
+        )
+    )
 
     async def purge_loop() -> None:
         while True:
@@ -428,6 +439,7 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", metrics.get, methods=["GET"]),
+        *console.routes(),
         Route("/", post_root, methods=["POST"]),
         Route("/{path:path}", get_any, methods=["GET"]),
         Route("/{path:path}", post_other, methods=["POST"]),

@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from pica.authority.console_ports import ConsoleRecords
 from pica.authority.model import (
     AccessKey,
     Account,
@@ -186,6 +187,7 @@ class Transaction(
     IdempotencyRecords,
     TagRecords,
     SharingRecords,
+    ConsoleRecords,
     Protocol,
 ):
     """What the domain may read and write inside one atomic unit of work: every record family.

@@ -8,6 +8,7 @@ from pica.adapters.storage.account_records import SqlAccountRecords
 from pica.adapters.storage.acm_records import AcmRecords
 from pica.adapters.storage.ca_records import SqlCaRecords
 from pica.adapters.storage.certificate_records import SqlCertificateRecords
+from pica.adapters.storage.console_records import ConsoleRecords
 from pica.adapters.storage.crl_records import SqlCrlRecords
 from pica.adapters.storage.idempotency_records import SqlIdempotencyRecords
 from pica.adapters.storage.sharing_records import SharingRecordsMixin
@@ -24,9 +25,10 @@ class SqlTransaction(
     SqlCrlRecords,
     SqlIdempotencyRecords,
     SqlTagRecords,
-    # Last, so that SqlRecords' helpers come before the stubs these two declare for typing.
+    # Last, so that SqlRecords' helpers come before the stubs these three declare for typing.
     SharingRecordsMixin,
     AcmRecords,
+    ConsoleRecords,
 ):
     """One unit of work on one connection; implements the `Transaction` port."""
 

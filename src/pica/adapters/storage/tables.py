@@ -375,3 +375,17 @@ audit_chain_head = Table(
     Column("position", BigInteger, nullable=False),
     Column("hash", String, nullable=False),
 )
+
+# Web console sessions (revision 0007): the row behind the console cookie, keyed by a SHA-256
+# of the cookie's random id; `expires_at` lets a sign-in sweep the ended ones.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("session_hash", String, primary_key=True),
+    Column("account_id", String, nullable=False),
+    Column("access_key_id", String, nullable=False),
+    Column("csrf_token", String, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)

@@ -1,0 +1,118 @@
+"""ConsoleSessions in-process: sign-in checks the secret, the session is a server-side record
+that ends at its expiry, at sign-out, or when its access key is deleted; both ends are
+audited. The clock is moved instead of waiting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pica import settings
+from pica.app import Runtime, build_runtime
+from pica.authority.accounts import AccountService, Credentials
+from pica.authority.audit_trail import AuditFilter
+from pica.authority.console_sessions import (
+    SIGN_IN_ACTION,
+    SIGN_OUT_ACTION,
+    ConsoleSessions,
+    session_hash,
+)
+from tests.support.runtime import MovableClock
+
+
+@pytest.fixture(scope="module")
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory, clock: MovableClock) -> Iterator[Runtime]:
+    data_dir: Path = tmp_path_factory.mktemp("console") / "data"
+    built = build_runtime(settings.build({"data_dir": str(data_dir)}), initialise=True, clock=clock)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@pytest.fixture
+def sessions(runtime: Runtime, clock: MovableClock) -> Iterator[ConsoleSessions]:
+    # No secret cache: a deleted key must end its sessions at once in these tests.
+    accounts = AccountService(runtime.store, runtime.key_store, clock, cache_seconds=0.0)
+    yield ConsoleSessions(runtime.store, accounts, clock, lifetime=timedelta(hours=1))
+    clock.offset = timedelta()
+
+
+@pytest.fixture
+def credentials(runtime: Runtime) -> Credentials:
+    accounts = runtime.services.accounts
+    return accounts.create_access_key(accounts.create_account().account_id)
+
+
+def test_the_right_secret_signs_in_and_nothing_else_does(
+    sessions: ConsoleSessions, credentials: Credentials
+) -> None:
+    key, secret = credentials.access_key_id, credentials.secret_access_key
+    assert sessions.sign_in(key, secret[:-1] + ("a" if secret[-1] != "a" else "b")) is None
+    assert sessions.sign_in(key, "") is None
+    assert sessions.sign_in("PICANOSUCHKEY0000000", secret) is None
+    assert sessions.sign_in("", "") is None
+    signed_in = sessions.sign_in(key, secret)
+    assert signed_in is not None
+    assert signed_in.session.account_id == credentials.account_id
+    assert signed_in.session.session_hash == session_hash(signed_in.session_id)
+    assert secret not in repr(signed_in.session)
+    assert sessions.resume(signed_in.session_id) == signed_in.session
+    assert sessions.resume(signed_in.session_id + "x") is None
+    assert sessions.resume("") is None
+
+
+def test_a_session_ends_at_its_expiry(
+    sessions: ConsoleSessions, credentials: Credentials, clock: MovableClock
+) -> None:
+    signed_in = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key)
+    assert signed_in is not None
+    clock.offset = timedelta(minutes=59)
+    assert sessions.resume(signed_in.session_id) is not None
+    clock.offset = timedelta(hours=1)
+    assert sessions.resume(signed_in.session_id) is None
+
+
+def test_sign_out_removes_the_record_and_is_audited(
+    runtime: Runtime, sessions: ConsoleSessions, credentials: Credentials
+) -> None:
+    signed_in = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key, "r-1")
+    assert signed_in is not None
+    sessions.sign_out(signed_in.session, "r-2")
+    assert sessions.resume(signed_in.session_id) is None
+    with runtime.store.transaction(read_only=True) as tx:
+        assert tx.get_console_session(signed_in.session.session_hash) is None
+    records = list(
+        runtime.services.audit_trail.list(AuditFilter(account_id=credentials.account_id))
+    )
+    actions = [(stored.record.action, stored.record.request_id) for stored in records]
+    assert (SIGN_IN_ACTION, "r-1") in actions and (SIGN_OUT_ACTION, "r-2") in actions
+    assert all(stored.record.access_key_id == credentials.access_key_id for stored in records)
+
+
+def test_deleting_the_access_key_ends_its_sessions(
+    runtime: Runtime, sessions: ConsoleSessions, credentials: Credentials
+) -> None:
+    signed_in = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key)
+    assert signed_in is not None
+    runtime.services.accounts.delete_access_key(credentials.access_key_id)
+    assert sessions.resume(signed_in.session_id) is None
+
+
+def test_a_sign_in_sweeps_ended_sessions(
+    runtime: Runtime, sessions: ConsoleSessions, credentials: Credentials, clock: MovableClock
+) -> None:
+    old = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key)
+    assert old is not None
+    clock.offset = timedelta(hours=2)
+    assert sessions.sign_in(credentials.access_key_id, credentials.secret_access_key) is not None
+    with runtime.store.transaction(read_only=True) as tx:
+        assert tx.get_console_session(old.session.session_hash) is None
