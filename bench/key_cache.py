@@ -25,6 +25,7 @@ from pica.app import bootstrap, build_runtime
 from pica.authority.authorities import CreateCaRequest
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
+from pica.authority.issuers import IssuerCache
 from pica.authority.model import (
     ApiPassthrough,
     CaConfiguration,
@@ -85,13 +86,16 @@ def measure_key_cache(
         validity=Validity(30, ValidityType.DAYS),
     )
     certificates = runtime.services.certificates
-    keys = certificates._keys  # the cache under test
+    keys = certificates._keys  # the key store, whose cache is under test
+    reference = runtime.services.authorities.describe(caller, arn).key_reference
 
     def cached() -> None:
         certificates.issue(caller, request)
 
     def cold() -> None:
-        keys.forget(arn)
+        # Forget the opened key and the issuer entry that holds its signer.
+        keys.discard(reference)
+        certificates._issuers = IssuerCache()
         certificates.issue(caller, request)
 
     for _ in range(20):  # warm the database and code paths before either measurement

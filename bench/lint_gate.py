@@ -30,8 +30,8 @@ from cryptography.x509.oid import (
 from pica.authority.algorithms import signature_scheme
 from pica.authority.issuance import new_serial
 from pica.authority.lint.gate import LintGate, LintMode
-from pica.authority.lint.throwaway import throwaway_key
 from pica.authority.model import SigningAlgorithm
+from pica.authority.throwaway import throwaway_key
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WARM_UP = 20

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
+from pica.adapters.keystore.file_signer import SoftwareSigner
 from pica.authority.crl import build_crl
 from pica.authority.issuance import new_serial
 from pica.authority.model import RevocationReason, RevokedEntry, SigningAlgorithm
@@ -52,7 +53,7 @@ def crl_figures(max_entries: int) -> None:
             crl = build_crl(
                 issuer=issuer,
                 issuer_key_identifier=b"\x01" * 20,
-                private_key=key,
+                signer=SoftwareSigner(key),
                 signing_algorithm=SigningAlgorithm(algorithm),
                 crl_number=1,
                 this_update=NOW,

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pica.adapters.keystore.file_signer import FileSigningKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.objectstore.s3 import S3ObjectStore
 from pica.adapters.storage.monitoring import StoredState
@@ -37,12 +38,17 @@ from pica.authority.certificates import CertificateService
 from pica.authority.clock import SystemClock
 from pica.authority.console_inventory import ConsoleInventory
 from pica.authority.console_sessions import ConsoleSessions
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.lint_record import FindingsFanOut, FindingsLog
 from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.permissions import PermissionService
-from pica.authority.ports import AcmRenewalPermission, Clock, KeyStore, ObjectStore
+from pica.authority.ports import (
+    AcmRenewalPermission,
+    Clock,
+    KeyStore,
+    ObjectStore,
+    SigningKeyStore,
+)
 from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
@@ -133,7 +139,7 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
     services on it. `clock` is the system clock unless a test moves time."""
     store, key_store = open_installation(settings, initialise=initialise)
     clock = clock or SystemClock()
-    keys = PrivateKeyCache(key_store)
+    keys = build_signing_key_store(settings, key_store)
     objects = build_object_store(settings)
     urls = RevocationUrls(
         object_url=objects.object_url,
@@ -146,7 +152,6 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
     services = ApiServices(
         authorities=CertificateAuthorityService(
             store,
-            key_store,
             keys,
             clock,
             ArnFactory(settings.partition, settings.region),
@@ -185,6 +190,11 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         findings,
         acm,
     )
+
+
+def build_signing_key_store(settings: Settings, key_store: KeyStore) -> SigningKeyStore:
+    """Where CA keys are made and used: the encrypted-file store (the KEK file's)."""
+    return FileSigningKeyStore(key_store)
 
 
 def build_acm_services(

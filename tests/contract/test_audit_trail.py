@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
+from pica.adapters.keystore.file_signer import FileSigningKeyStore
 from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.storage.sql_store import SqlStore
@@ -18,7 +19,6 @@ from pica.adapters.storage.tables import audit_chain_head, audit_trail
 from pica.authority.arns import ArnFactory
 from pica.authority.audit_trail import AuditFilter, AuditTrail
 from pica.authority.authorities import CertificateAuthorityService
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.model import CaStatus
 from pica.authority.sharing import AuditRecord
 from tests.contract.test_store import make_ca, seed_ca
@@ -174,8 +174,7 @@ def test_purging_a_ca_is_recorded(store: SqlStore, trail: AuditTrail, tmp_path: 
     key_store = FileKeyStore.load(tmp_path / "kek")
     service = CertificateAuthorityService(
         store,
-        key_store,
-        PrivateKeyCache(key_store),
+        FileSigningKeyStore(key_store),
         FrozenClock(),
         ArnFactory("aws", "us-east-1"),
         LocalDirObjectStore(tmp_path / "buckets", "http://127.0.0.1"),

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import func, select
 
+from pica.adapters.keystore.file_signer import FileSigningKeyStore
 from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.storage.sql_store import SqlStore
@@ -33,7 +34,6 @@ from pica.authority.authorities import CertificateAuthorityService, CreateCaRequ
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import CertificateService, IssueRequest
 from pica.authority.clock import SystemClock
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint.gate import LintGate
 from pica.authority.model import (
     CaConfiguration,
@@ -102,7 +102,7 @@ def _urls(partition_size: int) -> RevocationUrls:
 def _certificate_service(
     store: SqlStore, key_store: WatchedKeyStore, partition_size: int
 ) -> CertificateService:
-    keys = PrivateKeyCache(key_store)
+    keys = FileSigningKeyStore(key_store)
     return CertificateService(store, keys, SystemClock(), _urls(partition_size), LintGate())
 
 
@@ -116,8 +116,7 @@ def services(database_url: str, tmp_path: Path) -> Iterator[Services]:
     objects = LocalDirObjectStore(tmp_path / "objects", "http://pica.test")
     authorities = CertificateAuthorityService(
         store,
-        key_store,
-        PrivateKeyCache(key_store),
+        FileSigningKeyStore(key_store),
         clock,
         ArnFactory("aws", "us-east-1"),
         objects,

@@ -21,13 +21,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
 from pica import settings
+from pica.adapters.keystore.file_signer import FileSigningKeyStore
 from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.app import Runtime, build_runtime
 from pica.authority.algorithms import signature_scheme
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
 from pica.authority.key_hashes import subject_public_key_bits
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.model import (
     KeyAlgorithm,
     RevocationReason,
@@ -52,7 +52,7 @@ class Ca:
 class World:
     runtime: Runtime
     caller: Caller
-    keys: PrivateKeyCache
+    keys: FileSigningKeyStore
     cas: dict[tuple[str, str, bool], Ca]
 
     def ca(
@@ -115,7 +115,7 @@ def open_world(data_dir: Path) -> Iterator[World]:
     try:
         account = runtime.services.accounts.create_account()
         # The responder gets its own key cache, as a separate OCSP process would.
-        keys = PrivateKeyCache(FileKeyStore.load(runtime.settings.resolved_kek_file))
+        keys = FileSigningKeyStore(FileKeyStore.load(runtime.settings.resolved_kek_file))
         yield World(runtime, Caller(account.account_id), keys, {})
     finally:
         runtime.close()

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from pica.adapters.keystore.file_signer import SoftwareSigner
 from pica.authority.ca_certificate import validate_import
 from pica.authority.issuance import IssuerIdentity, certificate_builder, new_serial, sign
 from pica.authority.model import CaType, SigningAlgorithm
@@ -23,7 +24,7 @@ NOW = datetime(2030, 1, 1, tzinfo=UTC)
 WINDOW = ValidityWindow(NOW - timedelta(hours=1), NOW + timedelta(days=30))
 CA_KEY = ec.generate_private_key(ec.SECP256R1())
 CA_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unit CA")])
-ISSUER = IssuerIdentity(CA_NAME, CA_KEY, b"\x01" * 20)
+ISSUER = IssuerIdentity(CA_NAME, SoftwareSigner(CA_KEY), b"\x01" * 20)
 
 
 def issue(
@@ -52,7 +53,7 @@ def issue(
         window=WINDOW,
         extensions=profile.extensions,
     )
-    return sign(builder, CA_KEY, SigningAlgorithm.SHA256WITHECDSA)
+    return sign(builder, ISSUER.signer, SigningAlgorithm.SHA256WITHECDSA)
 
 
 def template(name: str) -> x509.Certificate:

@@ -16,7 +16,7 @@ from cryptography.x509.oid import ExtensionOID
 from pica.authority.algorithms import signature_scheme
 from pica.authority.lint.finding import REFUSAL_PREFIX
 from pica.authority.lint.rules import structural_findings
-from pica.authority.lint.throwaway import throwaway_sign
+from pica.authority.throwaway import throwaway_sign
 from pica.errors import InvalidArgs
 from tests.support.lint_certificates import (
     ALL,

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority.algorithms import signature_scheme
 from pica.authority.lint.tbs import read_with_asn1crypto, read_with_cryptography
-from pica.authority.lint.throwaway import throwaway_sign
+from pica.authority.throwaway import throwaway_sign
 from tests.support.lint_certificates import (
     ALL,
     EDI_SAN,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority import idempotency, lifecycle, revocation_settings, tagging
-from pica.authority.algorithms import check_pairing, generate_private_key
+from pica.authority.algorithms import check_pairing
 from pica.authority.arns import ArnFactory, account_of
 from pica.authority.ca_access import (
     Caller,
@@ -29,7 +29,6 @@ from pica.authority.ca_access import (
 from pica.authority.ca_certificate import validate_import
 from pica.authority.issuance import key_usage_extension, sign_csr
 from pica.authority.key_hashes import public_key_hashes
-from pica.authority.keys import PrivateKeyCache, seal_private_key
 from pica.authority.lifecycle import Action
 from pica.authority.model import (
     AccessMethodType,
@@ -45,7 +44,14 @@ from pica.authority.model import (
 from pica.authority.names import general_name_to_x509, parse_oid, subject_to_name
 from pica.authority.pagination import decode_token, encode_token
 from pica.authority.pem import certificate_pem, join_pem
-from pica.authority.ports import Clock, KeyStore, ObjectStore, Store, Transaction
+from pica.authority.ports import (
+    Clock,
+    GeneratedKey,
+    ObjectStore,
+    SigningKeyStore,
+    Store,
+    Transaction,
+)
 from pica.authority.quotas import MAX_CAS_PER_ACCOUNT
 from pica.errors import (
     Conflict,
@@ -155,15 +161,13 @@ class CertificateAuthorityService:
     def __init__(
         self,
         store: Store,
-        key_store: KeyStore,
-        keys: PrivateKeyCache,
+        keys: SigningKeyStore,
         clock: Clock,
         arns: ArnFactory,
         objects: ObjectStore,
         limits: Limits = Limits(),
     ) -> None:
         self._store = store
-        self._key_store = key_store
         self._keys = keys
         self._clock = clock
         self._arns = arns
@@ -193,16 +197,36 @@ class CertificateAuthorityService:
             replay = self._replay(scope, token)
             if replay is not None:
                 return replay
-        private_key = generate_private_key(config.key_algorithm)
+        arn = self._arns.new_ca_arn(caller.account_id)
+        key = self._keys.generate(config.key_algorithm, owner=arn)
+        try:
+            return self._store_new_ca(caller, request, arn, key, scope, subject, csr_extensions)
+        except BaseException:
+            self._keys.discard(key.reference)  # no CA row names it: never leave it behind
+            raise
+
+    def _store_new_ca(
+        self,
+        caller: Caller,
+        request: CreateCaRequest,
+        arn: str,
+        key: GeneratedKey,
+        scope: str,
+        subject: x509.Name,
+        csr_extensions: tuple[x509.Extension[x509.ExtensionType], ...],
+    ) -> str:
+        config = request.configuration
+        revocation = revocation_settings.normalise(request.revocation_configuration)
+        token = request.idempotency_token
         csr = sign_csr(
             subject=subject,
-            private_key=private_key,
+            public_key=key.public_key,
+            signer=self._keys.signer(key.reference),
             signing_algorithm=config.signing_algorithm,
             extensions=csr_extensions,
         )
         now = self._clock.now()
-        arn = self._arns.new_ca_arn(caller.account_id)
-        key_sha1, key_sha256 = public_key_hashes(private_key.public_key())
+        key_sha1, key_sha256 = public_key_hashes(key.public_key)
         ca = CertificateAuthority(
             arn=arn,
             account_id=caller.account_id,
@@ -214,7 +238,7 @@ class CertificateAuthorityService:
             key_storage_security_standard=request.key_storage_security_standard,
             created_at=now,
             last_state_change_at=now,
-            sealed_key=seal_private_key(self._key_store, private_key, arn),
+            sealed_key=key.reference.handle,
             csr_pem=csr.public_bytes(Encoding.PEM).decode("ascii"),
             public_key_sha1=key_sha1,
             public_key_sha256=key_sha256,
@@ -238,9 +262,9 @@ class CertificateAuthorityService:
             if token is not None:
                 replay = self._replay(scope, token)
                 if replay is not None:
+                    self._keys.discard(key.reference)
                     return replay
             raise
-        self._keys.remember(arn, private_key)
         return arn
 
     def _replay(self, scope: str, token: str) -> str | None:
@@ -426,7 +450,8 @@ class CertificateAuthorityService:
             if ca.status in (CaStatus.CREATING, CaStatus.FAILED):
                 # AWS: no restoration period for a CA that never finished creating.
                 tx.delete_ca(arn)
-                self._keys.forget(arn)
+                if ca.sealed_key is not None:
+                    self._keys.discard(ca.key_reference)
                 return
             save(
                 tx,
@@ -459,12 +484,16 @@ class CertificateAuthorityService:
         now = self._clock.now()
         with self._store.transaction() as tx:
             due = tx.list_cas_due_for_purge(now, limit)
+            keys = []
             for arn in due:
+                ca = tx.get_ca(arn)
+                if ca is not None and ca.sealed_key is not None:
+                    keys.append(ca.key_reference)
                 tx.delete_ca(arn)
                 # pica acts alone, on behalf of the owner: the CA and its key are gone for good.
                 record_success(tx, Caller(account_of(arn)), "PurgeCertificateAuthority", arn, now)
-        for arn in due:
-            self._keys.forget(arn)
+        for reference in keys:
+            self._keys.discard(reference)
         return len(due)
 
     # --- tags -------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ from pica.authority.issuance import (
     sign,
 )
 from pica.authority.issuers import Issuer, IssuerCache
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
 from pica.authority.lint.finding import Finding
 from pica.authority.lint.gate import LintGate
@@ -50,7 +49,7 @@ from pica.authority.model import (
     Validity,
 )
 from pica.authority.pem import der_to_pem, join_pem
-from pica.authority.ports import Clock, FindingsObserver, Store
+from pica.authority.ports import Clock, FindingsObserver, SigningKeyStore, Store
 from pica.authority.profiles import compose
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
@@ -142,7 +141,7 @@ class CertificateService:
     def __init__(
         self,
         store: Store,
-        keys: PrivateKeyCache,
+        keys: SigningKeyStore,
         clock: Clock,
         urls: RevocationUrls,
         gate: LintGate,
@@ -282,7 +281,7 @@ class CertificateService:
             # profile's subject: filled in by `_sign`).
             identity = IssuerIdentity(
                 x509.Name([]),
-                self._keys.get(ca.arn, ca.sealed_key),
+                self._keys.signer(ca.key_reference),
                 issuer_key_identifier(None, csr.public_key()),
             )
         draft = _Draft(
@@ -312,7 +311,7 @@ class CertificateService:
             path_length=path_length(certificate),
             identity=IssuerIdentity(
                 certificate.subject,
-                self._keys.get(ca.arn, ca.sealed_key),
+                self._keys.signer(ca.key_reference),
                 issuer_key_identifier(certificate, certificate.public_key()),
             ),
         )
@@ -345,15 +344,23 @@ class CertificateService:
             window=draft.window,
             extensions=profile.extensions,
         )
+        unsigned: x509.CertificateBuilder | x509.Certificate = builder
         if lint:
-            draft.findings = self._gate.check(
+            # The CA key signs the very TBS the gate checked (`signing` restamps its algorithm).
+            unsigned = self._gate.draft(
                 builder,
+                signing_algorithm=request.signing_algorithm,
+                shaped=template.shaped_by_caller,
+                is_ca=template.is_ca,
+            )
+            draft.findings = self._gate.check(
+                unsigned,
                 issuer=draft.ca_certificate,
                 signing_algorithm=request.signing_algorithm,
                 shaped=template.shaped_by_caller,
                 is_ca=template.is_ca,
             )
-        certificate = sign(builder, issuer.private_key, request.signing_algorithm)
+        certificate = sign(unsigned, issuer.signer, request.signing_algorithm)
         draft.record = IssuedCertificate(
             ca_arn=ca.arn,
             serial=serial,

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import ExtensionOID
 
 from pica.authority.algorithms import signature_scheme
 from pica.authority.model import RevocationReason, RevokedEntry, SigningAlgorithm
+from pica.authority.ports import Signer
 from pica.authority.signing import sign_crl
 
 REASON_FLAGS: dict[RevocationReason, x509.ReasonFlags] = {
@@ -46,7 +46,7 @@ def build_crl(
     *,
     issuer: x509.Name,
     issuer_key_identifier: bytes,
-    private_key: CertificateIssuerPrivateKeyTypes,
+    signer: Signer,
     signing_algorithm: SigningAlgorithm,
     crl_number: int,
     this_update: datetime,
@@ -81,4 +81,4 @@ def build_crl(
         extensions=extensions,
         revoked_certificates=[_entry(e) for e in revoked],
     )
-    return sign_crl(builder, private_key, signature_scheme(signing_algorithm))
+    return sign_crl(builder, signer, signature_scheme(signing_algorithm))

@@ -12,13 +12,11 @@ import secrets
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.types import (
-    CertificateIssuerPrivateKeyTypes,
-    CertificatePublicKeyTypes,
-)
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from pica.authority.algorithms import signature_scheme
 from pica.authority.model import KeyUsageFlags, SigningAlgorithm
+from pica.authority.ports import Signer
 from pica.authority.signing import sign_certificate
 from pica.authority.signing import sign_csr as sign_signing_request
 from pica.authority.validity import ValidityWindow
@@ -50,10 +48,10 @@ def key_usage_extension(flags: KeyUsageFlags) -> x509.KeyUsage:
 
 @dataclass(frozen=True)
 class IssuerIdentity:
-    """Who signs: the issuer's name, key and key identifier (for the AKI)."""
+    """Who signs: the issuer's name, the signer of its key, and key identifier (for the AKI)."""
 
     name: x509.Name
-    private_key: CertificateIssuerPrivateKeyTypes
+    signer: Signer
     key_identifier: bytes
 
 
@@ -105,22 +103,24 @@ def certificate_builder(
 
 
 def sign(
-    builder: x509.CertificateBuilder,
-    private_key: CertificateIssuerPrivateKeyTypes,
+    unsigned: x509.CertificateBuilder | x509.Certificate,
+    signer: Signer,
     signing_algorithm: SigningAlgorithm,
 ) -> x509.Certificate:
-    return sign_certificate(builder, private_key, signature_scheme(signing_algorithm))
+    """`unsigned` (a builder, or the lint gate's draft of it) signed by the issuer's signer."""
+    return sign_certificate(unsigned, signer, signature_scheme(signing_algorithm))
 
 
 def sign_csr(
     *,
     subject: x509.Name,
-    private_key: CertificateIssuerPrivateKeyTypes,
+    public_key: CertificatePublicKeyTypes,
+    signer: Signer,
     signing_algorithm: SigningAlgorithm,
     extensions: tuple[x509.Extension[x509.ExtensionType], ...] = (),
 ) -> x509.CertificateSigningRequest:
-    """The CA's own CSR, signed with its key and the configured signing algorithm."""
+    """A CSR for `public_key` (a CA's own, a delegated responder's), signed by its key."""
     builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
     for extension in extensions:
         builder = builder.add_extension(extension.value, critical=extension.critical)
-    return sign_signing_request(builder, private_key, signature_scheme(signing_algorithm))
+    return sign_signing_request(builder, public_key, signer, signature_scheme(signing_algorithm))

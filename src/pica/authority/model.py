@@ -286,10 +286,26 @@ class ApiPassthrough:
 
 @dataclass(frozen=True)
 class SealedKey:
-    """A CA private key as the key store sealed it: which key-encryption key, and ciphertext."""
+    """A secret as the key store sealed it: which key-encryption key, and the ciphertext.
+
+    On a CA row it is the key store's handle on the CA key (`KeyReference.handle`): the key
+    sealed under the KEK for the encrypted-file store, the token object's id for PKCS#11.
+    """
 
     key_ref: str
     ciphertext: bytes
+
+
+@dataclass(frozen=True)
+class KeyReference:
+    """Names a CA key for the key store that made it; the domain passes it back, never opens it.
+
+    `owner` is what the key is bound to (the CA ARN); `handle` is the store's own record of it,
+    kept on the CA row.
+    """
+
+    owner: str
+    handle: SealedKey
 
 
 @dataclass(frozen=True)
@@ -324,6 +340,12 @@ class CertificateAuthority:
     @property
     def ca_id(self) -> str:
         return self.arn.rsplit("/", 1)[1]
+
+    @property
+    def key_reference(self) -> KeyReference:
+        """The CA key, as the key store that made it names it."""
+        assert self.sealed_key is not None
+        return KeyReference(self.arn, self.sealed_key)
 
     def effective_status(self, now: datetime) -> CaStatus:
         """The status AWS reports: EXPIRED once the CA certificate has expired (unless DELETED)."""

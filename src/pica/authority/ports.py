@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
+
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 
 from pica.authority.console_ports import ConsoleRecords
 from pica.authority.model import (
@@ -19,6 +22,8 @@ from pica.authority.model import (
     CertificateAuthority,
     CrlState,
     IssuedCertificate,
+    KeyAlgorithm,
+    KeyReference,
     RevocationReason,
     RevokedEntry,
     SealedKey,
@@ -28,6 +33,7 @@ from pica.authority.sharing_ports import SharingRecords
 
 if TYPE_CHECKING:
     from pica.authority.acm.model import AcmCertificate
+    from pica.authority.algorithms import SignatureScheme
     from pica.authority.lint_record import SignedWithFindings
 
 
@@ -213,6 +219,53 @@ class KeyStore(Protocol):
 
     def seal(self, plaintext: bytes, context: str) -> SealedKey: ...
     def open(self, sealed: SealedKey, context: str) -> bytes: ...
+
+
+class Signer(Protocol):
+    """Signs with one private key that stays in the key store (in its memory, or in a token).
+
+    `sign` returns the signature as X.509 carries it: PKCS#1 v1.5 or PSS octets for RSA, a DER
+    ECDSA-Sig-Value for ECDSA, the raw ML-DSA signature; the message is what the scheme signs
+    (hashed by the signer for RSA and ECDSA). `pica.authority.signing` turns it into
+    certificates, CSRs, CRLs and OCSP responses.
+    """
+
+    def sign(self, data: bytes, scheme: SignatureScheme) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class GeneratedKey:
+    """A key pair the key store made: the public half, and how to name the private half."""
+
+    public_key: CertificatePublicKeyTypes
+    reference: KeyReference
+
+
+class SigningKeyStore(Protocol):
+    """Where CA keys are made and used; the domain only ever holds their references.
+
+    The encrypted-file store (`adapters/keystore/file_signer.py`) keeps the key sealed on the
+    CA row and its opened form in the adapter's cache; a PKCS#11 store generates it in the token.
+    """
+
+    def generate(self, key_algorithm: KeyAlgorithm, owner: str) -> GeneratedKey:
+        """A new key bound to `owner` (the CA ARN). InvalidArgs when this store cannot hold
+        a key of `key_algorithm`."""
+        ...
+
+    def signer(self, reference: KeyReference) -> Signer:
+        """What signs with the referenced key (opened once, then cached by the store)."""
+        ...
+
+    def ephemeral(self, key_algorithm: KeyAlgorithm) -> tuple[CertificatePublicKeyTypes, Signer]:
+        """A key that lives as long as this process and is never stored (a delegated OCSP
+        responder's), and its signer."""
+        ...
+
+    def discard(self, reference: KeyReference) -> None:
+        """The CA is gone for good (or was never stored): forget its key, destroy it where the
+        store holds it."""
+        ...
 
 
 class ObjectStore(Protocol):

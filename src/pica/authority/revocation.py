@@ -21,10 +21,9 @@ from pica.authority.authorities import parse_certificate_pem
 from pica.authority.ca_access import Caller, is_purged, load_ca
 from pica.authority.crl import build_crl
 from pica.authority.issuance import issuer_key_identifier
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.lifecycle import Action
 from pica.authority.model import CaStatus, RevocationReason
-from pica.authority.ports import Clock, ObjectStore, Store, Transaction
+from pica.authority.ports import Clock, ObjectStore, SigningKeyStore, Store, Transaction
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.sharing import AUDIT_SUCCESS, AuditRecord
 from pica.errors import InvalidRequest, NotFound, PicaError, RequestAlreadyProcessed
@@ -88,7 +87,7 @@ class CrlPublisher:
         self,
         store: Store,
         objects: ObjectStore,
-        keys: PrivateKeyCache,
+        keys: SigningKeyStore,
         clock: Clock,
         urls: RevocationUrls,
     ) -> None:
@@ -162,7 +161,7 @@ class CrlPublisher:
                     tx.reschedule_crl_publication(arn, None)
                 return
         ca_certificate = parse_certificate_pem(ca.certificate_pem)
-        key = self._keys.get(arn, ca.sealed_key)
+        signer = self._keys.signer(ca.key_reference)
         for partition in partitions:
             with self._store.transaction(read_only=True) as tx:
                 document = build_crl(
@@ -170,7 +169,7 @@ class CrlPublisher:
                     issuer_key_identifier=issuer_key_identifier(
                         ca_certificate, ca_certificate.public_key()
                     ),
-                    private_key=key,
+                    signer=signer,
                     signing_algorithm=ca.configuration.signing_algorithm,
                     crl_number=crl_number,
                     this_update=this_update,

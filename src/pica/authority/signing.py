@@ -1,57 +1,175 @@
-"""The one place a private key signs: certificates, CSRs, CRLs and OCSP responses.
+"""The one place pica signs: certificates, CSRs, CRLs and OCSP data, through the `Signer` port.
 
-Every signature pica makes, with a CA key, a delegated OCSP key or the lint gate's throwaway key,
-goes through these four functions with the `SignatureScheme` of the AWS SigningAlgorithm (family,
-hash, RSA padding). A key store that signs without releasing its key (a PKCS#11 token behind
-issue 9's signing port) then has one call per kind of object to implement.
+The key store signs bytes; it never hands out a key (a PKCS#11 token cannot). cryptography's
+builders, though, serialise only by signing with a key object, so each object is made in three
+steps: the builder is signed with a throwaway key of the scheme (`throwaway.draft`), which gives
+the to-be-signed DER with the real signatureAlgorithm in it; the signer signs those bytes; and
+asn1crypto joins TBS, AlgorithmIdentifier and signature into the SEQUENCE X.509 defines
+(RFC 5280 4.1 and 5.1, RFC 2986 4). A draft made under another scheme (the lint gate's cheap
+P-256 one) has the real AlgorithmIdentifier stamped into its TBS first; a CSR draft has the real
+public key put in place of the throwaway one.
+
+The identifiers are those cryptography itself writes (read from a certificate it signed), so a
+certificate made here is byte for byte what `builder.sign(ca_key)` would make, bar the
+signature value.
 """
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from asn1crypto import algos as asn1_algos
+from asn1crypto import core as asn1_core
+from asn1crypto import csr as asn1_csr
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509.oid import NameOID
 
-from pica.authority.algorithms import KeyFamily, SignatureScheme
+from pica.authority.algorithms import SignatureScheme
+from pica.authority.ports import Signer
+from pica.authority.throwaway import draft, throwaway_key
 
-_ML_DSA = (KeyFamily.ML_DSA_44, KeyFamily.ML_DSA_65, KeyFamily.ML_DSA_87)
+_SchemeKey = tuple[str, str | None, bool]
+
+
+class _SignedObject(asn1_core.Sequence):  # type: ignore[misc]
+    """Certificate, CertificationRequest and CertificateList share this outer shape."""
+
+    _fields: ClassVar[list[tuple[str, type]]] = [
+        ("to_be_signed", asn1_core.Any),
+        ("signature_algorithm", asn1_core.Any),
+        ("signature", asn1_core.OctetBitString),
+    ]
+
+
+def _scheme_key(scheme: SignatureScheme) -> _SchemeKey:
+    hash_name = None if scheme.hash_algorithm is None else scheme.hash_algorithm.name
+    return (scheme.family.value, hash_name, scheme.pss)
+
+
+class _Identifiers:
+    """Per scheme: the DER AlgorithmIdentifier cryptography writes, and what a certificate
+    signed under it reports (`signature_algorithm_oid`, hash name), to recognise its drafts."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[_SchemeKey, tuple[bytes, tuple[str, str | None]]] = {}
+
+    def get(self, scheme: SignatureScheme) -> tuple[bytes, tuple[str, str | None]]:
+        key = _scheme_key(scheme)
+        found = self._known.get(key)
+        if found is None:
+            sample = draft(_sample_builder(scheme), scheme)
+            assert isinstance(sample, x509.Certificate)
+            parsed = asn1_x509.Certificate.load(sample.public_bytes(Encoding.DER))
+            found = (parsed["signature_algorithm"].dump(), _declared(sample))
+            with self._lock:
+                self._known[key] = found
+        return found
+
+
+_IDENTIFIERS = _Identifiers()
+
+
+def _sample_builder(scheme: SignatureScheme) -> x509.CertificateBuilder:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pica signature algorithm")])
+    moment = datetime(2000, 1, 1, tzinfo=UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(throwaway_key(scheme.family).public_key())
+        .serial_number(1)
+        .not_valid_before(moment)
+        .not_valid_after(moment)
+    )
+
+
+def _declared(certificate: x509.Certificate) -> tuple[str, str | None]:
+    """The signature algorithm a signed certificate declares: OID and hash (PSS shares an OID)."""
+    hash_algorithm = certificate.signature_hash_algorithm
+    return (
+        certificate.signature_algorithm_oid.dotted_string,
+        None if hash_algorithm is None else hash_algorithm.name,
+    )
+
+
+def signature_algorithm_identifier(scheme: SignatureScheme) -> bytes:
+    """The DER AlgorithmIdentifier an object signed under `scheme` declares, as cryptography
+    writes it (RSA with NULL parameters, RSASSA-PSS with the hash's length as salt, ECDSA and
+    ML-DSA without parameters)."""
+    return _IDENTIFIERS.get(scheme)[0]
+
+
+def _assemble(to_be_signed: bytes, scheme: SignatureScheme, signature: bytes) -> bytes:
+    signed: bytes = _SignedObject(
+        {
+            "to_be_signed": asn1_core.Any.load(to_be_signed),
+            "signature_algorithm": asn1_core.Any.load(signature_algorithm_identifier(scheme)),
+            "signature": signature,
+        }
+    ).dump()
+    return signed
+
+
+def _certificate_tbs(unsigned: x509.Certificate, scheme: SignatureScheme) -> bytes:
+    """The draft's TBS, declaring `scheme`: restamped when the draft was made under another."""
+    identifier, declared = _IDENTIFIERS.get(scheme)
+    if _declared(unsigned) == declared:
+        return unsigned.tbs_certificate_bytes
+    tbs: Any = asn1_x509.TbsCertificate.load(unsigned.tbs_certificate_bytes)
+    tbs["signature"] = asn1_algos.SignedDigestAlgorithm.load(identifier)
+    restamped: bytes = tbs.dump()
+    return restamped
 
 
 def sign_certificate(
-    builder: x509.CertificateBuilder,
-    key: CertificateIssuerPrivateKeyTypes,
-    scheme: SignatureScheme,
+    unsigned: x509.CertificateBuilder | x509.Certificate, signer: Signer, scheme: SignatureScheme
 ) -> x509.Certificate:
-    return builder.sign(key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())
+    """The certificate `unsigned` describes, signed by `signer` under `scheme`.
+
+    `unsigned` is a builder, or a draft of one (`throwaway.draft`, as the lint gate made it:
+    under `scheme` or under any other scheme, whose identifier is then replaced)."""
+    if isinstance(unsigned, x509.CertificateBuilder):
+        made = draft(unsigned, scheme)
+        assert isinstance(made, x509.Certificate)
+        unsigned = made
+    tbs = _certificate_tbs(unsigned, scheme)
+    return x509.load_der_x509_certificate(_assemble(tbs, scheme, signer.sign(tbs, scheme)))
 
 
 def sign_csr(
     builder: x509.CertificateSigningRequestBuilder,
-    key: CertificateIssuerPrivateKeyTypes,
+    public_key: CertificatePublicKeyTypes,
+    signer: Signer,
     scheme: SignatureScheme,
 ) -> x509.CertificateSigningRequest:
-    return builder.sign(key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())
+    """A CSR for `public_key` (the signer's), signed by `signer` under `scheme`."""
+    made = draft(builder, scheme)
+    assert isinstance(made, x509.CertificateSigningRequest)
+    info: Any = asn1_csr.CertificationRequestInfo.load(made.tbs_certrequest_bytes)
+    info["subject_pk_info"] = asn1_keys.PublicKeyInfo.load(
+        public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    )
+    tbs: bytes = info.dump()
+    return x509.load_der_x509_csr(_assemble(tbs, scheme, signer.sign(tbs, scheme)))
 
 
 def sign_crl(
-    builder: x509.CertificateRevocationListBuilder,
-    key: CertificateIssuerPrivateKeyTypes,
-    scheme: SignatureScheme,
+    builder: x509.CertificateRevocationListBuilder, signer: Signer, scheme: SignatureScheme
 ) -> x509.CertificateRevocationList:
-    return builder.sign(key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())
+    """The CRL `builder` describes, signed by `signer` under `scheme`."""
+    made = draft(builder, scheme)
+    assert isinstance(made, x509.CertificateRevocationList)
+    tbs = made.tbs_certlist_bytes
+    return x509.load_der_x509_crl(_assemble(tbs, scheme, signer.sign(tbs, scheme)))
 
 
-def sign_data(key: CertificateIssuerPrivateKeyTypes, scheme: SignatureScheme, data: bytes) -> bytes:
-    """Sign DER built elsewhere (an OCSP response's TBS) as the scheme says; ML-DSA signs the
-    message itself."""
-    if isinstance(key, rsa.RSAPrivateKey) and scheme.family is KeyFamily.RSA:
-        rsa_padding = scheme.rsa_padding()
-        assert rsa_padding is not None and scheme.hash_algorithm is not None
-        return key.sign(data, rsa_padding, scheme.hash_algorithm)
-    if isinstance(key, ec.EllipticCurvePrivateKey) and scheme.family is KeyFamily.ECDSA:
-        assert scheme.hash_algorithm is not None
-        return key.sign(data, ec.ECDSA(scheme.hash_algorithm))
-    ml_dsa_key = mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey
-    if isinstance(key, ml_dsa_key) and scheme.family in _ML_DSA:
-        return key.sign(data)
-    raise ValueError(f"cannot sign with {scheme.family} using a {type(key).__name__}")
+def sign_data(data: bytes, signer: Signer, scheme: SignatureScheme) -> bytes:
+    """A signature over DER built elsewhere (an OCSP response's ResponseData)."""
+    return signer.sign(data, scheme)

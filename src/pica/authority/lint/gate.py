@@ -1,8 +1,9 @@
 """The lint gate: what issuance asks about the unsigned builder right before the CA key signs it.
 
-The gate serialises the builder with a throwaway signature (`throwaway`), runs the structural
-rules (`rules`) and, where the mode says so, pkilint (`pkilint_validators`), and decides by
-`FindingsMode` whether the findings refuse the request or are handed back to be recorded.
+The gate serialises the builder with a throwaway signature (`pica.authority.throwaway`), runs
+the structural rules (`rules`) and, where the mode says so, pkilint (`pkilint_validators`), and
+decides by `FindingsMode` whether the findings refuse the request or are handed back to be
+recorded. Issuance has the CA key sign the very draft the gate read.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pica.authority.algorithms import SM2_UNAVAILABLE, KeyFamily, signature_sche
 from pica.authority.lint.finding import AWS_RULES, Finding, refusal_message
 from pica.authority.lint.pkilint_validators import PkilintValidators
 from pica.authority.lint.rules import structural_findings
-from pica.authority.lint.throwaway import FAST_SCHEME, throwaway_sign
 from pica.authority.model import SigningAlgorithm
+from pica.authority.throwaway import FAST_SCHEME, throwaway_sign
 from pica.errors import InvalidArgs, LintRejected
 
 
@@ -56,9 +57,25 @@ class LintGate:
             return False
         return self.mode is LintMode.ALL or shaped or is_ca
 
-    def findings(
+    def draft(
         self,
         builder: x509.CertificateBuilder,
+        *,
+        signing_algorithm: SigningAlgorithm,
+        shaped: bool,
+        is_ca: bool = False,
+    ) -> x509.Certificate:
+        """The builder serialised as the gate reads it (`findings` of the same arguments):
+        under the CA's scheme when pkilint runs, else under the cheapest one."""
+        scheme = signature_scheme(signing_algorithm)
+        if scheme.family is KeyFamily.SM2:
+            raise InvalidArgs(SM2_UNAVAILABLE)
+        run_pkilint = self.runs_pkilint(shaped=shaped, is_ca=is_ca)
+        return throwaway_sign(builder, scheme if run_pkilint else FAST_SCHEME)
+
+    def findings(
+        self,
+        builder: x509.CertificateBuilder | x509.Certificate,
         *,
         signing_algorithm: SigningAlgorithm,
         issuer: x509.Certificate | None,
@@ -67,6 +84,8 @@ class LintGate:
     ) -> tuple[Finding, ...]:
         """Every reason not to sign `builder`; empty when the certificate conforms.
 
+        `builder` may be given as the gate's `draft` of it, made with the same arguments.
+
         `signing_algorithm` is the one the CA key will sign with: when pkilint runs, the
         throwaway signature uses its family, hash and padding, so the signatureAlgorithm fields
         pkilint checks are the real ones. `issuer` is the issuing CA's certificate, None for a
@@ -74,11 +93,14 @@ class LintGate:
         Blank template); `is_ca` that the certificate is a CA certificate (the template's): both
         make pkilint run in SHAPED mode, and `is_ca` also requires basicConstraints cA.
         """
-        scheme = signature_scheme(signing_algorithm)
-        if scheme.family is KeyFamily.SM2:
-            raise InvalidArgs(SM2_UNAVAILABLE)
         run_pkilint = self.runs_pkilint(shaped=shaped, is_ca=is_ca)
-        certificate = throwaway_sign(builder, scheme if run_pkilint else FAST_SCHEME)
+        certificate = (
+            builder
+            if isinstance(builder, x509.Certificate)
+            else self.draft(
+                builder, signing_algorithm=signing_algorithm, shaped=shaped, is_ca=is_ca
+            )
+        )
         found = structural_findings(certificate, issuer, is_ca=is_ca)
         if run_pkilint:
             assert self._pkilint is not None
@@ -88,7 +110,7 @@ class LintGate:
 
     def check(
         self,
-        builder: x509.CertificateBuilder,
+        builder: x509.CertificateBuilder | x509.Certificate,
         *,
         signing_algorithm: SigningAlgorithm,
         issuer: x509.Certificate | None,

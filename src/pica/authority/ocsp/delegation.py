@@ -10,11 +10,9 @@ import threading
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
-from pica.authority.algorithms import generate_private_key
 from pica.authority.issuance import (
     IssuerIdentity,
     certificate_builder,
@@ -27,6 +25,7 @@ from pica.authority.key_hashes import public_key_hashes
 from pica.authority.model import CertificateAuthority
 from pica.authority.ocsp.issuers import cached_ca_certificate
 from pica.authority.ocsp.signature import ResponseSigner
+from pica.authority.ports import Signer, SigningKeyStore
 from pica.authority.profiles import compose
 from pica.authority.templates import TEMPLATE_ARN_PREFIX, template_for
 from pica.authority.validity import ValidityWindow
@@ -43,18 +42,17 @@ _OCSP_SIGNING_TEMPLATE = f"{TEMPLATE_ARN_PREFIX}OCSPSigningCertificate/V1"
 class DelegatedSigners:
     """Per-process OCSP-signing certificates, one per CA, renewed before they expire.
 
-    Kept in memory only: a restarted process certifies a fresh key, which costs one signature
-    by the CA and keeps responder keys out of every store.
+    Kept in memory only (the key store's `ephemeral` keys): a restarted process certifies a
+    fresh key, which costs one signature by the CA and keeps responder keys out of every store.
     """
 
-    def __init__(self, validity: timedelta) -> None:
+    def __init__(self, keys: SigningKeyStore, validity: timedelta) -> None:
+        self._keys = keys
         self._validity = validity
         self._signers: dict[tuple[str, str], ResponseSigner] = {}
         self._lock = threading.Lock()
 
-    def get(
-        self, ca: CertificateAuthority, ca_key: CertificateIssuerPrivateKeyTypes, now: datetime
-    ) -> ResponseSigner:
+    def get(self, ca: CertificateAuthority, ca_key: Signer, now: datetime) -> ResponseSigner:
         assert ca.certificate_pem is not None
         # Keyed on the CA certificate too: a re-imported CA certificate gets a new responder.
         slot = (ca.arn, ca.certificate_pem)
@@ -70,12 +68,10 @@ class DelegatedSigners:
             self._signers[slot] = signer
         return signer
 
-    def _certify(
-        self, ca: CertificateAuthority, ca_key: CertificateIssuerPrivateKeyTypes, now: datetime
-    ) -> ResponseSigner:
+    def _certify(self, ca: CertificateAuthority, ca_key: Signer, now: datetime) -> ResponseSigner:
         assert ca.certificate_pem is not None and ca.not_after is not None
         ca_certificate = cached_ca_certificate(ca.certificate_pem).certificate
-        responder_key = generate_private_key(ca.configuration.key_algorithm)
+        responder_key, responder = self._keys.ephemeral(ca.configuration.key_algorithm)
         not_before = max(now - _DELEGATED_BACKDATE, ca_certificate.not_valid_before_utc)
         not_after = min(now + self._validity, ca.not_after)
         algorithm = ca.configuration.signing_algorithm
@@ -85,7 +81,8 @@ class DelegatedSigners:
             template=template_for(_OCSP_SIGNING_TEMPLATE),
             csr=sign_csr(
                 subject=_responder_name(ca_certificate.subject),
-                private_key=responder_key,
+                public_key=responder_key,
+                signer=responder,
                 signing_algorithm=algorithm,
             ),
             api_passthrough=None,
@@ -98,15 +95,15 @@ class DelegatedSigners:
                 issuer_key_identifier(ca_certificate, ca_certificate.public_key()),
             ),
             subject=profile.subject,
-            public_key=responder_key.public_key(),
+            public_key=responder_key,
             serial=new_serial(),
             window=ValidityWindow(not_before, not_after),
             extensions=profile.extensions,
         )
         certificate = sign_certificate(builder, ca_key, algorithm)
         return ResponseSigner(
-            private_key=responder_key,
-            key_sha1=public_key_hashes(responder_key.public_key())[0],
+            signer=responder,
+            key_sha1=public_key_hashes(responder_key)[0],
             certificate_der=certificate.public_bytes(Encoding.DER),
             not_after=not_after,
             renew_at=now + (not_after - now) * RENEW_AFTER_FRACTION,

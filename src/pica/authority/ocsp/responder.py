@@ -17,7 +17,6 @@ from asn1crypto import algos as asn1_algos
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.model import CertificateAuthority, IssuedCertificate, RevocationReason
 from pica.authority.ocsp.answer import OcspAnswer, OcspResponseStatus
 from pica.authority.ocsp.delegation import (
@@ -32,7 +31,7 @@ from pica.authority.ocsp.signature import (
     sign_response,
     signature_algorithm_identifier,
 )
-from pica.authority.ports import Clock, Store, Transaction
+from pica.authority.ports import Clock, SigningKeyStore, Store, Transaction
 
 log = logging.getLogger("pica.ocsp")
 
@@ -83,7 +82,7 @@ class OcspResponder:
     def __init__(
         self,
         store: Store,
-        keys: PrivateKeyCache,
+        keys: SigningKeyStore,
         clock: Clock,
         *,
         validity: timedelta = DEFAULT_VALIDITY,
@@ -96,7 +95,7 @@ class OcspResponder:
         self._keys = keys
         self._clock = clock
         self._validity = validity
-        self._delegated = DelegatedSigners(delegated_validity) if delegated else None
+        self._delegated = DelegatedSigners(keys, delegated_validity) if delegated else None
 
     def respond(self, request_der: bytes) -> bytes:
         """The DER OCSPResponse for a DER OCSPRequest."""
@@ -128,7 +127,7 @@ class OcspResponder:
                 for query in request.queries
             ]
         assert ca.sealed_key is not None and ca.certificate_pem is not None
-        ca_key = self._keys.get(ca.arn, ca.sealed_key)
+        ca_key = self._keys.signer(ca.key_reference)
         signer = (
             self._delegated.get(ca, ca_key, now)
             if self._delegated is not None
@@ -196,7 +195,7 @@ class OcspResponder:
             "signature_algorithm": asn1_algos.SignedDigestAlgorithm.load(
                 signature_algorithm_identifier(algorithm)
             ),
-            "signature": sign_response(signer.private_key, algorithm, tbs.dump()),
+            "signature": sign_response(signer.signer, algorithm, tbs.dump()),
         }
         if signer.certificate_der is not None:
             basic["certs"] = [asn1_x509.Certificate.load(signer.certificate_der)]

@@ -1,9 +1,11 @@
-"""The throwaway signature: how the lint gate serialises a builder the CA key has not signed.
+"""Throwaway keys: how pica serialises a builder that no key it holds may sign.
 
-A `x509.CertificateBuilder` cannot be serialised without signing it, so the gate signs the very
-same builder with a throwaway key, as Let's Encrypt's Boulder does before zlint. The issuer name,
-AKI and every other TBS field stay the real ones; only the signature is worthless.
-`throwaway_sign` is the one place the gate signs anything.
+cryptography's builders serialise only by signing, with a key object in hand. A CA key is never
+in hand (it stays in the key store), so every builder is first signed with a throwaway key of
+the scheme's family, hash and padding, as Let's Encrypt's Boulder does before zlint: every TBS
+field, signatureAlgorithm included, is the real one; only the signature is worthless.
+`pica.authority.signing` then has the real key sign those TBS bytes, and the lint gate reads
+the same draft.
 """
 
 from __future__ import annotations
@@ -20,11 +22,9 @@ from pica.authority.algorithms import (
     signature_scheme,
 )
 from pica.authority.model import KeyAlgorithm, SigningAlgorithm
-from pica.authority.signing import sign_certificate
 
 _THROWAWAY_LOCK = threading.Lock()
 _THROWAWAY_KEYS: dict[KeyFamily, CertificateIssuerPrivateKeyTypes] = {}
-
 
 # The key algorithm whose key stands in for each family's throwaway signer.
 _THROWAWAY_ALGORITHM = {
@@ -35,10 +35,6 @@ _THROWAWAY_ALGORITHM = {
     KeyFamily.ML_DSA_87: KeyAlgorithm.ML_DSA_87,
     KeyFamily.SM2: KeyAlgorithm.SM2,
 }
-
-
-def _generate_throwaway(family: KeyFamily) -> CertificateIssuerPrivateKeyTypes:
-    return generate_private_key(_THROWAWAY_ALGORITHM[family])
 
 
 def throwaway_key(family: KeyFamily) -> CertificateIssuerPrivateKeyTypes:
@@ -52,16 +48,30 @@ def throwaway_key(family: KeyFamily) -> CertificateIssuerPrivateKeyTypes:
         with _THROWAWAY_LOCK:
             key = _THROWAWAY_KEYS.get(family)
             if key is None:
-                key = _THROWAWAY_KEYS[family] = _generate_throwaway(family)
+                key = _THROWAWAY_KEYS[family] = generate_private_key(_THROWAWAY_ALGORITHM[family])
     return key
 
 
 # The structural rules never read the signature algorithm, so when pkilint does not run the TBS
 # is serialised with the cheapest signature (P-256: ~30 µs, against ~230 µs for RSA-2048 and
-# ~500-800 µs for ML-DSA), whatever the CA's own algorithm.
+# ~500-800 µs for ML-DSA), whatever the CA's own algorithm; `pica.authority.signing` restamps
+# the real algorithm into the TBS before the CA key signs it.
 FAST_SCHEME = signature_scheme(SigningAlgorithm.SHA256WITHECDSA)
 
 
-def throwaway_sign(builder: x509.CertificateBuilder, scheme: SignatureScheme) -> x509.Certificate:
+def draft(
+    builder: x509.CertificateBuilder
+    | x509.CertificateSigningRequestBuilder
+    | x509.CertificateRevocationListBuilder,
+    scheme: SignatureScheme,
+) -> x509.Certificate | x509.CertificateSigningRequest | x509.CertificateRevocationList:
     """The builder signed with the throwaway key of the scheme's family, hash and padding."""
-    return sign_certificate(builder, throwaway_key(scheme.family), scheme)
+    key = throwaway_key(scheme.family)
+    return builder.sign(key, scheme.hash_algorithm, rsa_padding=scheme.rsa_padding())
+
+
+def throwaway_sign(builder: x509.CertificateBuilder, scheme: SignatureScheme) -> x509.Certificate:
+    """A certificate builder's draft (what the lint gate checks)."""
+    certificate = draft(builder, scheme)
+    assert isinstance(certificate, x509.Certificate)
+    return certificate

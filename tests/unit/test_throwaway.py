@@ -1,4 +1,4 @@
-"""lint.throwaway: the throwaway signature declares the real signature algorithm."""
+"""throwaway: the throwaway signature declares the real signature algorithm."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority.algorithms import KeyFamily, signature_scheme
-from pica.authority.lint.throwaway import throwaway_key, throwaway_sign
 from pica.authority.model import SigningAlgorithm
+from pica.authority.throwaway import throwaway_key, throwaway_sign
 from tests.support.lint_certificates import (
     Spec,
     build,
