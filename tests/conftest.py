@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.seaweedfs import SeaweedFs, start_seaweedfs
 from tests.support.server import LiveServer, free_port
+from tests.support.softhsm import SoftHsmToken, SoftHsmUnavailable, new_token
 
 S3_BUCKET = "pica-crls"
 
@@ -44,6 +45,30 @@ def rsa_root_ca(pca: Any) -> str:
     from tests.support.pki import new_root
 
     return new_root(pca, "RSA_2048", "SHA256WITHRSA")
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsmToken]:
+    """A SoftHSM2 token initialised for this test session in a temporary directory.
+
+    `SOFTHSM2_CONF` is set for this process too (SoftHSM2 reads it once, when the module is
+    first loaded), so in-process tests and the servers they start see this token only.
+    """
+    import os
+
+    try:
+        token = new_token(tmp_path_factory.mktemp("softhsm"))
+    except SoftHsmUnavailable as error:
+        pytest.fail(str(error))
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ.update(token.env)
+    try:
+        yield token
+    finally:
+        if previous is None:
+            os.environ.pop("SOFTHSM2_CONF", None)
+        else:
+            os.environ["SOFTHSM2_CONF"] = previous
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pica.adapters.keystore.file_signer import FileSigningKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.objectstore.s3 import S3ObjectStore
 from pica.adapters.storage.monitoring import StoredState
@@ -52,6 +51,7 @@ from pica.authority.ports import (
 from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
+from pica.key_custody import open_signing_key_store
 from pica.readiness import readiness_checks
 from pica.settings import Settings
 from pica.startup import StartupError, open_installation
@@ -114,9 +114,14 @@ class Runtime:
     # Told of every certificate signed in spite of lint findings; the web app adds its metrics.
     findings: FindingsFanOut
     acm: AcmServices
+    # Where CA keys are made and used (the file store, or a PKCS#11 token's sessions).
+    signing_keys: SigningKeyStore
 
     def close(self) -> None:
         self.store.dispose()
+        close_keys = getattr(self.signing_keys, "close", None)
+        if callable(close_keys):
+            close_keys()
         # The S3 adapter holds an HTTP connection pool; the local one holds nothing.
         close = getattr(self.objects, "close", None)
         if callable(close):
@@ -139,7 +144,11 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
     services on it. `clock` is the system clock unless a test moves time."""
     store, key_store = open_installation(settings, initialise=initialise)
     clock = clock or SystemClock()
-    keys = build_signing_key_store(settings, key_store)
+    try:
+        keys = open_signing_key_store(settings, store, key_store)
+    except BaseException:
+        store.dispose()
+        raise
     objects = build_object_store(settings)
     urls = RevocationUrls(
         object_url=objects.object_url,
@@ -189,12 +198,8 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         audit_wakeup,
         findings,
         acm,
+        keys,
     )
-
-
-def build_signing_key_store(settings: Settings, key_store: KeyStore) -> SigningKeyStore:
-    """Where CA keys are made and used: the encrypted-file store (the KEK file's)."""
-    return FileSigningKeyStore(key_store)
 
 
 def build_acm_services(

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pica import __version__
+from pica.adapters.keystore import is_token_ref
 from pica.adapters.storage import snapshots
 from pica.adapters.storage.snapshots import SnapshotError
 from pica.adapters.storage.sql_store import DatabaseUnavailable, SqlStore
@@ -159,7 +160,7 @@ def restore_backup(settings: Settings, source: Path) -> Restored:
                 snapshots.restore_postgresql(settings.resolved_database_url, dump)
         try:
             snapshots.mark_crls_for_publication(store, datetime.now(UTC))
-            key_refs = store.key_refs_in_use()
+            key_refs = frozenset(r for r in store.key_refs_in_use() if not is_token_ref(r))
         finally:
             store.dispose()
     except SnapshotError as error:

@@ -106,6 +106,28 @@ class Settings:
         default=None, metadata=_meaning("S3 access key (default: boto3's own sources)")
     )
     s3_secret_access_key: str | None = field(default=None, metadata=_meaning("S3 secret key"))
+    key_store: str = field(
+        default="file",
+        metadata=_meaning(
+            "where CA keys are made and used: file (sealed under the KEK file) or pkcs11 "
+            "(generated in the PKCS#11 token pkcs11_token_label, never extractable)"
+        ),
+    )
+    pkcs11_module: Path | None = field(
+        default=None,
+        metadata=_meaning(
+            "PKCS#11 module (.so) of the token, e.g. /usr/lib/softhsm/libsofthsm2.so"
+        ),
+    )
+    pkcs11_token_label: str | None = field(
+        default=None, metadata=_meaning("label of the PKCS#11 token that holds the CA keys")
+    )
+    pkcs11_pin: str | None = field(
+        default=None, metadata=_meaning("user PIN of the PKCS#11 token (or pkcs11_pin_file)")
+    )
+    pkcs11_pin_file: Path | None = field(
+        default=None, metadata=_meaning("file holding the user PIN of the PKCS#11 token")
+    )
     crl_partition_size: int = field(
         default=CRL_PARTITION_SIZE,
         metadata=_meaning("certificates per partition of PARTITIONED CRLs"),
@@ -264,6 +286,7 @@ def build(values: dict[str, Any]) -> Settings:
         raise SettingsError(
             f"lint_findings must be refuse or record, not {settings.lint_findings!r}"
         )
+    _check_key_store(settings)
     if settings.crl_partition_size < 1:
         raise SettingsError("crl_partition_size must be at least 1")
     if settings.log_level.lower() not in LOG_LEVELS:
@@ -286,6 +309,21 @@ def build(values: dict[str, Any]) -> Settings:
     return dataclasses.replace(
         settings, data_dir=settings.data_dir.resolve(), log_level=settings.log_level.lower()
     )
+
+
+def _check_key_store(settings: Settings) -> None:
+    if settings.key_store not in ("file", "pkcs11"):
+        raise SettingsError(f"key_store must be file or pkcs11, not {settings.key_store!r}")
+    if settings.key_store != "pkcs11":
+        return
+    for name in ("pkcs11_module", "pkcs11_token_label"):
+        if not getattr(settings, name):
+            raise SettingsError(f"key_store = pkcs11 needs {name} (PICA_{name.upper()})")
+    if (settings.pkcs11_pin is None) == (settings.pkcs11_pin_file is None):
+        raise SettingsError(
+            "key_store = pkcs11 needs exactly one of pkcs11_pin (PICA_PKCS11_PIN) and "
+            "pkcs11_pin_file (PICA_PKCS11_PIN_FILE)"
+        )
 
 
 def _check_public_url(url: str) -> None:

@@ -133,12 +133,14 @@ def _require_data_dir_for_sqlite(settings: Settings) -> None:
 
 
 def _open_key_store(settings: Settings, store: SqlStore, *, may_create: bool) -> FileKeyStore:
+    from pica.adapters.keystore import is_token_ref
     from pica.adapters.keystore.kek_file import FileKeyStore, KeyStoreError
     from pica.adapters.storage.sql_store import DatabaseUnavailable
 
     path = settings.resolved_kek_file
     try:
-        used = store.key_refs_in_use()
+        # CA keys held in a PKCS#11 token need no KEK (`pica.key_custody` checks the token).
+        used = frozenset(ref for ref in store.key_refs_in_use() if not is_token_ref(ref))
     except DatabaseUnavailable as error:
         raise StartupError(str(error)) from error
     try:
