@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
 from tests.support.pki import (
@@ -30,7 +29,14 @@ from tests.support.pki import (
     ocsp_url,
     pkilint_findings,
 )
-from tests.support.revocation import OCSP_REQUEST, OCSP_RESPONSE, der_request, http, revoke
+from tests.support.revocation import (
+    OCSP_REQUEST,
+    OCSP_RESPONSE,
+    der_request,
+    http,
+    openssl_ocsp,
+    revoke,
+)
 from tests.support.server import LiveServer, free_port
 
 
@@ -45,25 +51,6 @@ def ocsp_root(pca: Any, server: LiveServer, *, cname: bool = True) -> str:
 def ocsp_ca(pca: Any, server: LiveServer) -> str:
     """An ACTIVE EC root with OCSP on, its AIA naming this server (`http://127.0.0.1:<port>`)."""
     return ocsp_root(pca, server)
-
-
-def write_pem(path: Path, certificate: x509.Certificate) -> Path:
-    path.write_bytes(certificate.public_bytes(Encoding.PEM))
-    return path
-
-
-def openssl_ocsp(
-    workdir: Path, issuer: x509.Certificate, *certificates: x509.Certificate, url: str
-) -> tuple[subprocess.CompletedProcess[str], bytes]:
-    """Run `openssl ocsp` (POST, with a nonce) for the certificates; its output and response."""
-    ca = write_pem(workdir / "ca.pem", issuer)
-    args = ["openssl", "ocsp", "-issuer", str(ca), "-CAfile", str(ca), "-url", url]
-    for index, certificate in enumerate(certificates):
-        args += ["-cert", str(write_pem(workdir / f"cert{index}.pem", certificate))]
-    response = workdir / "response.der"
-    args += ["-resp_text", "-respout", str(response), "-timeout", "20"]
-    completed = subprocess.run(args, capture_output=True, text=True, timeout=60)
-    return completed, response.read_bytes() if response.exists() else b""
 
 
 def ocsp_lint_findings(response: bytes, workdir: Path) -> str:

@@ -7,10 +7,12 @@ client does, over plain HTTP.
 
 from __future__ import annotations
 
+import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -106,3 +108,22 @@ def ocsp_answer(url: str, issuer: x509.Certificate, certificate: x509.Certificat
     status, _, body = http(url, der_request(issuer, certificate), OCSP_REQUEST)
     assert status == 200
     return ocsp.load_der_ocsp_response(body)
+
+
+def write_pem(path: Path, certificate: x509.Certificate) -> Path:
+    path.write_bytes(certificate.public_bytes(Encoding.PEM))
+    return path
+
+
+def openssl_ocsp(
+    workdir: Path, issuer: x509.Certificate, *certificates: x509.Certificate, url: str
+) -> tuple[subprocess.CompletedProcess[str], bytes]:
+    """Run `openssl ocsp` (POST, with a nonce) for the certificates; its output and response."""
+    ca = write_pem(workdir / "ca.pem", issuer)
+    args = ["openssl", "ocsp", "-issuer", str(ca), "-CAfile", str(ca), "-url", url]
+    for index, certificate in enumerate(certificates):
+        args += ["-cert", str(write_pem(workdir / f"cert{index}.pem", certificate))]
+    response = workdir / "response.der"
+    args += ["-resp_text", "-respout", str(response), "-timeout", "20"]
+    completed = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    return completed, response.read_bytes() if response.exists() else b""

@@ -73,3 +73,52 @@ def test_the_help_table_shows_every_setting_and_its_default() -> None:
     for item in dataclasses.fields(Settings):
         assert f"PICA_{item.name.upper()}" in table
     assert "PICA_MAX_CAS_PER_ACCOUNT" in table and " 200\n" in table
+
+
+def test_the_pkcs11_key_store_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PICA_KEY_STORE", "pkcs11")
+    monkeypatch.setenv("PICA_PKCS11_MODULE", "/opt/hsm/module.so")
+    monkeypatch.setenv("PICA_PKCS11_TOKEN_LABEL", "pica")
+    monkeypatch.setenv("PICA_PKCS11_PIN", "1234")
+    settings = load({"data_dir": str(tmp_path)})
+    assert settings.key_store == "pkcs11"
+    assert settings.pkcs11_module == Path("/opt/hsm/module.so")
+    assert (settings.pkcs11_token_label, settings.pkcs11_pin) == ("pica", "1234")
+    assert build({}).key_store == "file"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"key_store": "hsm"}, "key_store must be file or pkcs11, not 'hsm'"),
+        (
+            {"key_store": "pkcs11", "pkcs11_token_label": "t", "pkcs11_pin": "1"},
+            "needs pkcs11_module",
+        ),
+        (
+            {"key_store": "pkcs11", "pkcs11_module": "/m.so", "pkcs11_pin": "1"},
+            "pkcs11_token_label",
+        ),
+        (
+            {"key_store": "pkcs11", "pkcs11_module": "/m.so", "pkcs11_token_label": "t"},
+            "exactly one",
+        ),
+        (
+            {
+                "key_store": "pkcs11",
+                "pkcs11_module": "/m.so",
+                "pkcs11_token_label": "t",
+                "pkcs11_pin": "1",
+                "pkcs11_pin_file": "/pin",
+            },
+            "exactly one of pkcs11_pin",
+        ),
+    ],
+)
+def test_an_incomplete_pkcs11_key_store_is_a_settings_error(
+    values: dict[str, str], message: str
+) -> None:
+    with pytest.raises(SettingsError, match=message):
+        build(values)
