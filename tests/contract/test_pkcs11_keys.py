@@ -191,3 +191,26 @@ def test_a_wrong_pin_an_absent_token_and_a_missing_module_are_one_line(
         with pytest.raises(TokenUnavailable, match=expected) as raised:
             Pkcs11SigningKeyStore(broken, file_store)
         assert "\n" not in str(raised.value)
+
+
+def test_a_forked_child_opens_its_own_sessions_and_signs(keys: Pkcs11SigningKeyStore) -> None:
+    """PKCS#11 sessions do not survive fork(): the child initialises the library again."""
+    import os
+
+    generated = keys.generate(KeyAlgorithm.EC_prime256v1, owner=new_owner())
+    scheme = signature_scheme(SigningAlgorithm.SHA256WITHECDSA)
+    keys.signer(generated.reference).sign(DATA, scheme)  # the parent's sessions are open
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's result comes back through the pipe
+        try:
+            signature = keys.signer(generated.reference).sign(DATA, scheme)
+            os.write(write, signature)
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        signature = pipe.read()
+    os.waitpid(child, 0)
+    verify(generated.public_key, scheme, signature, DATA)
+    verify(generated.public_key, scheme, keys.signer(generated.reference).sign(DATA, scheme), DATA)
