@@ -3,6 +3,7 @@
 issuance   (default; `make bench`) the issue 8 table: in-process ceiling, IssueCertificate
            over HTTP on SQLite and PostgreSQL, 1 and 2 workers, moto, OCSP, GetCertificate
 keycache   [N] what opening each CA key once saves, in-process and through boto3
+keystores  [N] issuance/s and OCSP/s with CA keys in the file store and in SoftHSM2
 lint       [N] the lint gate's cost per certificate next to signing
 revocation [max_entries] [ocsp_requests] CRL build+sign size/time, OCSP responses/s
 audit      [max_certificates] audit report time and peak memory (10k, 100k certificates)
@@ -43,9 +44,17 @@ def _keycache(argv: list[str]) -> int:
     return 0
 
 
+def _keystores(argv: list[str]) -> int:
+    from bench.key_stores import main
+
+    main(argv)
+    return 0
+
+
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "issuance": _issuance,
     "keycache": _keycache,
+    "keystores": _keystores,
     "lint": _legacy("lint_gate"),
     "revocation": _legacy("revocation"),
     "audit": _legacy("audit_report"),
