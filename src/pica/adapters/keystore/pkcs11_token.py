@@ -118,6 +118,8 @@ class _Token:
         self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
         self._opened = 0
         self._sessions: list[Any] = []
+        # Private key objects found, by (session, CKA_ID): one C_FindObjects per key and session.
+        self._found: dict[tuple[int, bytes], Any] = {}
         self.mechanisms: frozenset[Mechanism] = frozenset()
         self.serialized = True
         self._open()
@@ -162,6 +164,7 @@ class _Token:
         self._idle = queue.LifoQueue()
         self._idle.put(first)
         self._sessions = [first]  # the first stays open: it holds the login
+        self._found = {}
         self._opened = 1
         self.mechanisms = frozenset(token.slot.get_mechanisms())
         # SoftHSM2 is not safe under concurrent operations on one token.
@@ -202,21 +205,34 @@ class _Token:
                 with contextlib.suppress(pkcs11.PKCS11Error):
                     session.close()
             self._sessions = []
+            self._found = {}
             self._idle = queue.LifoQueue()
             self._opened = 0
             self._pid = -1
+
+    def private_key(self, session: Any, key_id: bytes) -> Any:
+        """The private key object with `key_id`, as `session` (held by this thread) sees it."""
+        slot = (id(session), key_id)
+        key = self._found.get(slot)
+        if key is None:
+            try:
+                key = session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=key_id)
+            except pkcs11.NoSuchKey as error:
+                raise TokenError(
+                    f"no private key with CKA_ID {key_id.hex()} in the token"
+                ) from error
+            self._found[slot] = key
+        return key
+
+    def forget(self, key_id: bytes) -> None:
+        """A destroyed key: no session may use the object it found."""
+        for slot in [slot for slot in list(self._found) if slot[1] == key_id]:
+            self._found.pop(slot, None)
 
 
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return text or type(error).__name__
-
-
-def _private_key(session: Any, key_id: bytes) -> Any:
-    try:
-        return session.get_key(object_class=ObjectClass.PRIVATE_KEY, id=key_id)
-    except pkcs11.NoSuchKey as error:
-        raise TokenError(f"no private key with CKA_ID {key_id.hex()} in the token") from error
 
 
 class TokenSigner:
@@ -232,7 +248,7 @@ class TokenSigner:
         mechanism, parameter, digest = _mechanism(scheme, self._token)
         message = data if digest is None else hashlib.new(digest, data).digest()
         with self._token.session() as session:
-            key = _private_key(session, self._key_id)
+            key = self._token.private_key(session, self._key_id)
             try:
                 signature: bytes = key.sign(message, mechanism=mechanism, mechanism_param=parameter)
             except pkcs11.PKCS11Error as error:
@@ -302,6 +318,7 @@ class Pkcs11SigningKeyStore:
         with self._token.session() as session:
             for stale in session.get_objects({Attribute.ID: key_id}):
                 stale.destroy()  # a key left by a creation that failed before its row was stored
+            self._token.forget(key_id)
             try:
                 public = _generate(session, key_algorithm, key_id, owner)
             except pkcs11.PKCS11Error as error:
@@ -335,6 +352,7 @@ class Pkcs11SigningKeyStore:
         with self._token.session() as session:
             for found in session.get_objects({Attribute.ID: handle.ciphertext}):
                 found.destroy()
+        self._token.forget(handle.ciphertext)
 
     def close(self) -> None:
         self._token.close()
