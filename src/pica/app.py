@@ -66,7 +66,7 @@ from pica.wire.awsjson.sigv4 import SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidator
 from pica.wire.console.routes import Console, ConsoleServices
 from pica.wire.crl_http import CrlEndpoint
-from pica.wire.health_http import HealthEndpoints
+from pica.wire.health_http import HealthEndpoints, ReadinessCheck
 from pica.wire.metrics import Metrics
 from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
 from pica.wire.request_target import RequestTargetLimit
@@ -339,7 +339,11 @@ def create_app(runtime: Runtime) -> Starlette:
             )
         ],
     )
-    health = HealthEndpoints(readiness_checks(settings, state, runtime.key_store, runtime.objects))
+    checks = readiness_checks(settings, state, runtime.key_store, runtime.objects)
+    probe = getattr(runtime.signing_keys, "probe", None)
+    if callable(probe):  # a PKCS#11 token: a logged-in session must answer
+        checks = (*checks, ReadinessCheck("pkcs11_token", probe))
+    health = HealthEndpoints(checks)
     ocsp = make_ocsp_endpoints(runtime.ocsp)
     crl = CrlEndpoint(runtime.publisher)
     console = Console(

@@ -13,6 +13,7 @@ with one line.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -42,7 +43,7 @@ from tests.support.pki import (
     ocsp_url,
     openssl_verify,
 )
-from tests.support.revocation import openssl_ocsp, revoke, wait_for_crl, write_pem
+from tests.support.revocation import http, openssl_ocsp, revoke, wait_for_crl, write_pem
 from tests.support.server import LiveServer, free_port
 from tests.support.softhsm import SoftHsmToken
 
@@ -349,6 +350,17 @@ def test_no_private_key_bytes_in_the_data_dir_or_the_database(
         )
     for arn in cas:
         assert rows[arn] == f"pkcs11:{softhsm.label}:{ca_id(arn).upper()}"
+
+
+def test_readyz_checks_the_token(hsm_server: LiveServer) -> None:
+    status, _, body = http(f"{hsm_server.endpoint}/readyz")
+    assert status == 200
+    assert json.loads(body)["checks"] == {
+        "database": "ok",
+        "key_store": "ok",
+        "object_store": "ok",
+        "pkcs11_token": "ok",
+    }
 
 
 # --- start-up that cannot work: one line -------------------------------------------------------

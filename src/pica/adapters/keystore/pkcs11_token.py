@@ -354,6 +354,14 @@ class Pkcs11SigningKeyStore:
                 found.destroy()
         self._token.forget(handle.ciphertext)
 
+    def probe(self) -> None:
+        """`/readyz`: a logged-in session answers (16 random bytes from the token)."""
+        try:
+            with self._token.session() as session:
+                session.generate_random(128)
+        except pkcs11.PKCS11Error as error:
+            raise TokenError(f"the PKCS#11 token does not answer: {_one_line(error)}") from error
+
     def close(self) -> None:
         self._token.close()
 
