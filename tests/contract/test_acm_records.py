@@ -158,6 +158,15 @@ def test_racing_claims_take_each_certificate_once(store: SqlStore) -> None:
         worker.start()
     for worker in workers:
         worker.join()
+    # A racing round may come back empty-handed (others took its candidates), so the threads
+    # need not have taken everything; what is left is claimed here. Each certificate exactly
+    # once: a duplicate shows as an extra item, a lost one as a missing item.
+    while True:
+        with store.transaction() as tx:
+            rest = tx.claim_acm_renewals(NOW, NOW + timedelta(minutes=1), 3)
+        if not rest:
+            break
+        taken.extend(rest)
     assert sorted(taken) == sorted(arn(n) for n in range(1, 21))
 
 
