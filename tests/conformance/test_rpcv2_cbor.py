@@ -8,6 +8,7 @@ that switched to CBOR sends. The same requests through the JSON client must get 
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.pki import ROOT_TEMPLATE, ca_config, make_csr, new_root
 from tests.support.server import LiveServer
@@ -392,3 +395,81 @@ def test_unsigned_and_badly_signed(server: LiveServer) -> None:
 def _no_stray_wire_records(wire: Wire) -> Iterator[None]:
     yield
     del wire.requests[:-1]
+
+
+def test_null_members_are_absent(server: LiveServer) -> None:
+    body = cbor2.dumps({"MaxResults": None, "NextToken": None, "ResourceOwner": None})
+    answer = _signed_post(server, CBOR_PATH + "ListCertificateAuthorities", body, CBOR_HEADERS)
+    assert answer.status_code == 200, cbor2.loads(answer.content)
+    assert answer.headers["content-type"] == "application/cbor"
+    assert isinstance(cbor2.loads(answer.content)["CertificateAuthorities"], list)
+
+
+def test_empty_output_is_an_empty_body(cbor_pca: Any, root_ca: str, server: LiveServer) -> None:
+    body = cbor2.dumps({"CertificateAuthorityArn": root_ca, "Tags": [{"Key": "k", "Value": "v"}]})
+    answer = _signed_post(server, CBOR_PATH + "TagCertificateAuthority", body, CBOR_HEADERS)
+    assert answer.status_code == 200
+    assert answer.content == b""
+    assert "content-type" not in answer.headers
+    assert answer.headers["smithy-protocol"] == "rpc-v2-cbor"
+
+
+def test_response_timestamps_are_tag_1(server: LiveServer, root_ca: str) -> None:
+    body = cbor2.dumps({"CertificateAuthorityArn": root_ca})
+    answer = _signed_post(server, CBOR_PATH + "DescribeCertificateAuthority", body, CBOR_HEADERS)
+    assert b"\xc1\xfb" in answer.content  # tag 1 on a float64: epoch seconds
+    ca = cbor2.loads(answer.content)["CertificateAuthority"]
+    assert ca["CreatedAt"].tzinfo is not None  # cbor2 turns tag 1 into an aware datetime
+    assert not any(isinstance(v, str) and v[:1].isdigit() and "T" in v for v in ca.values())
+
+
+def test_oversized_body_is_a_cbor_413(server: LiveServer) -> None:
+    body = cbor2.dumps({"Junk": b"x" * (5 * 1024 * 1024)})
+    answer = requests.post(
+        server.endpoint + CBOR_PATH + "ListCertificateAuthorities",
+        data=body,
+        headers=CBOR_HEADERS,
+        timeout=30,
+    )
+    assert answer.status_code == 413
+    assert cbor2.loads(answer.content)["__type"].endswith("#RequestEntityTooLargeException")
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.binary(max_size=20)
+    | st.datetimes(timezones=st.just(dt.UTC)),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=12) | st.integers(), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+_members = st.dictionaries(
+    st.sampled_from(
+        ["CertificateAuthorityArn", "MaxResults", "NextToken", "Csr", "Validity", "Tags", "Junk"]
+    ),
+    _values,
+    max_size=4,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    operation=st.sampled_from(
+        ["ListCertificateAuthorities", "IssueCertificate", "TagCertificateAuthority", "ListTags"]
+    ),
+    body=st.one_of(_members.map(cbor2.dumps), st.binary(max_size=64)),
+)
+def test_any_body_gets_an_aws_shaped_answer(
+    server: LiveServer, operation: str, body: bytes
+) -> None:
+    answer = _signed_post(server, CBOR_PATH + operation, body, CBOR_HEADERS)
+    assert answer.status_code in (200, 400), answer.content
+    if answer.status_code == 400:
+        error = cbor2.loads(answer.content)
+        assert error["__type"].startswith("com.amazonaws.acmpca#") and error["message"]
