@@ -274,6 +274,8 @@ def tf_read_ca(pca: Any, arn: str) -> dict[str, Any]:
         "revocation": ca.get("RevocationConfiguration"),
         "serial": ca.get("Serial", ""),
         "not_after": ca.get("NotAfter"),
+        "usage_mode": ca.get("UsageMode"),
+        "key_storage_security_standard": ca.get("KeyStorageSecurityStandard"),
     }
     state["certificate"] = state["certificate_chain"] = ""
     try:
@@ -311,9 +313,11 @@ def test_terraform_certificate_authority_lifecycle(pca: Any) -> None:
         **ca_config(common_name="terraform root"),
     }
     revocation = {"CrlConfiguration": {"Enabled": False}}
+    # resourceCertificateAuthorityCreate (aws-sdk-go-v2 provider): an id.UniqueId() token.
     arn = pca.create_certificate_authority(
         CertificateAuthorityConfiguration=config,
         CertificateAuthorityType="ROOT",
+        IdempotencyToken=terraform_unique_id(),
         RevocationConfiguration=revocation,
         Tags=[{"Key": "Name", "Value": "tf-root"}, {"Key": "env", "Value": "test"}],
     )["CertificateAuthorityArn"]
@@ -325,6 +329,10 @@ def test_terraform_certificate_authority_lifecycle(pca: Any) -> None:
         "-----BEGIN CERTIFICATE REQUEST"
     )
     assert created["tags"] == {"Name": "tf-root", "env": "test"}
+    # Computed attributes Terraform stores from the first read: AWS's defaults.
+    assert created["usage_mode"] == "GENERAL_PURPOSE"
+    assert created["key_storage_security_standard"] == "FIPS_140_2_LEVEL_3_OR_HIGHER"
+    assert (created["revocation"] or {}).get("CrlConfiguration", {}).get("Enabled") is False
 
     # aws_acmpca_certificate: the root's own certificate, from the CA's CSR.
     token = terraform_unique_id()
@@ -359,6 +367,9 @@ def test_terraform_certificate_authority_lifecycle(pca: Any) -> None:
         CertificateAuthorityArn=arn, Tags=[{"Key": "team", "Value": "pki"}]
     )
     assert tf_read_ca(pca, arn)["tags"] == {"Name": "tf-root", "team": "pki"}
+    ocsp = {"CrlConfiguration": {"Enabled": False}, "OcspConfiguration": {"Enabled": True}}
+    pca.update_certificate_authority(CertificateAuthorityArn=arn, RevocationConfiguration=ocsp)
+    assert tf_read_ca(pca, arn)["revocation"]["OcspConfiguration"]["Enabled"] is True
     pca.update_certificate_authority(CertificateAuthorityArn=arn, Status="DISABLED")
     assert tf_read_ca(pca, arn)["enabled"] is False
 
