@@ -265,6 +265,25 @@ def test_json_and_cbor_answers_agree(cbor_pca: Any, json_pca: Any) -> None:
         ("get_certificate", {"CertificateAuthorityArn": arn, "CertificateArn": cert_arn}),
         ("list_tags", {"CertificateAuthorityArn": arn}),
         ("list_permissions", {"CertificateAuthorityArn": arn}),
+        ("list_certificate_authorities", {"MaxResults": 3}),
+        ("get_certificate_authority_csr", {"CertificateAuthorityArn": arn}),
+        (
+            "revoke_certificate",
+            {
+                "CertificateAuthorityArn": arn,
+                "CertificateSerial": "00",
+                "RevocationReason": "UNSPECIFIED",
+            },
+        ),
+        (
+            "issue_certificate",
+            {
+                "CertificateAuthorityArn": arn,
+                "Csr": b"junk",
+                "SigningAlgorithm": "SHA256WITHECDSA",
+                "Validity": {"Value": 1, "Type": "DAYS"},
+            },
+        ),
         ("get_policy", {"ResourceArn": arn}),
         (
             "describe_certificate_authority_audit_report",
