@@ -437,6 +437,8 @@ def create_app(runtime: Runtime) -> Starlette:
     async def post_other(request: Request) -> Response:
         if is_ocsp_request(request):
             return await ocsp.post(request)
+        if request.url.path.startswith("/service/"):
+            return await endpoint.handle_cbor(request)  # Smithy RPC v2 CBOR
         return _not_found(request)
 
     async def get_any(request: Request) -> Response:

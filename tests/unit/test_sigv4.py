@@ -651,3 +651,26 @@ def test_real_boto3_requests_verify(recording_server: tuple[str, list[_Captured]
             captured[0].method, captured[0].path, captured[0].query, captured[0].headers, b"{}"
         )
     assert info.value.message == "Credential should be scoped to correct service: 'acm'."
+
+
+def test_an_operation_in_the_path_needs_no_signed_target() -> None:
+    """RPC v2 CBOR names the operation in the path, which every signature covers."""
+    path = "/service/ACMPrivateCA/operation/ListCertificateAuthorities"
+    request = AWSRequest(method="POST", url=f"http://{HOST}{path}", data=b"\xa0")
+    request.headers["Content-Type"] = "application/cbor"
+    request.headers["smithy-protocol"] = "rpc-v2-cbor"
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "acm-pca", REGION).add_auth(request)
+    signed = Signed("POST", path, "", [("Host", HOST), *request.headers.items()], b"\xa0")
+    signed.signed_at = dt.datetime.strptime(
+        request.headers["X-Amz-Date"], "%Y%m%dT%H%M%SZ"
+    ).replace(tzinfo=dt.UTC)
+    verifier = verifier_at(signed.signed_at)
+    args = (signed.method, signed.path, signed.query, signed.headers, signed.body)
+    assert verifier.verify(*args, operation_in_path=True).account_id == ACCOUNT
+    with pytest.raises(AuthenticationError) as refused:
+        verifier.verify(*args)
+    assert refused.value.message.startswith("'X-Amz-Target' must be a 'SignedHeader'")
+    moved = (signed.method, path.replace("List", "Delete"), *args[2:])
+    with pytest.raises(AuthenticationError) as elsewhere:
+        verifier.verify(*moved, operation_in_path=True)
+    assert elsewhere.value.code == "InvalidSignatureException"

@@ -56,6 +56,13 @@ TRANSITIONS: dict[CaStatus, frozenset[CaStatus]] = {
 def require(action: Action, effective_status: CaStatus, arn: str) -> None:
     """Raise InvalidState unless a CA in `effective_status` may perform `action`."""
     if effective_status not in ALLOWED[action]:
+        if action is Action.UPDATE:
+            # AWS's wording, which the Terraform provider matches to tolerate disabling a
+            # PENDING_CERTIFICATE CA before deleting it.
+            raise InvalidState(
+                "The certificate authority must be in the ACTIVE or DISABLED state to be "
+                f"updated. {arn} is {effective_status}."
+            )
         raise InvalidState(
             f"The certificate authority {arn} is not in the correct state to {action.value}. "
             f"Current status: {effective_status}."

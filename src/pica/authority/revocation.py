@@ -69,9 +69,9 @@ class RevocationService:
                     f"Could not find a certificate with serial {serial:x} issued by {ca_arn}."
                 )
             if ca.serial == serial and ca.type.value == "ROOT":
-                raise InvalidRequest(
-                    "A root certificate authority cannot revoke its own certificate."
-                )
+                # AWS's wording: the Terraform provider tolerates this refusal on destroy by
+                # matching "Self-signed certificate can not be revoked".
+                raise InvalidRequest("Self-signed certificate can not be revoked.")
             if not tx.revoke_certificate(ca_arn, serial, now, reason):
                 raise RequestAlreadyProcessed(
                     f"The certificate with serial {serial:x} has already been revoked."

@@ -1,5 +1,9 @@
 """The AWS JSON 1.1 endpoint: `POST /` with `X-Amz-Target`, SigV4, model validation, dispatch.
 
+The same request flow serves Smithy RPC v2 CBOR (`POST /service/ACMPrivateCA/operation/<Op>`):
+only finding the operation, reading the body and writing the answer differ, and those steps ask
+`rpcv2cbor` when the request came that way; validation and handlers are shared.
+
 Order of checks per request: body size, signature, operation, JSON, model constraints, then the
 handler. Every failure is a JSON error with `__type` and `message`; an unexpected exception is
 logged with the request id and answered as 500 InternalFailure (always a bug).
@@ -20,10 +24,19 @@ from starlette.responses import Response
 from pica.authority.ca_access import AUDITED_ACTIONS, Caller
 from pica.errors import PicaError
 from pica.wire.api_call import ApiCall, ApiCallObserver
-from pica.wire.awsjson.dispatch import DISPATCH
+from pica.wire.awsjson.dispatch import DISPATCH, TARGET_PREFIX
 from pica.wire.awsjson.errors import code_for
 from pica.wire.awsjson.handlers import ApiServices, RequestContext
+from pica.wire.awsjson.rpcv2cbor import (
+    PROTOCOL_HEADER,
+    PROTOCOL_VALUE,
+    CborCodec,
+    cbor_error,
+    cbor_response,
+    operation_from_path,
+)
 from pica.wire.awsjson.served_api import ServedApi
+from pica.wire.awsjson.service_model import load_service_model
 from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
@@ -32,6 +45,7 @@ log = logging.getLogger("pica.api")
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 PROTOCOL = "awsJson1_1"
+CBOR_PROTOCOL = "rpcv2Cbor"
 # The deepest request the acm-pca model allows nests about ten values (IssueCertificate >
 # ApiPassthrough > Extensions > SubjectAlternativeNames > [] > DirectoryName > CustomAttributes
 # > [] > {}); a body nested deeper carries members no operation reads.
@@ -90,6 +104,9 @@ def error_response(status: int, code: str, message: str, request_id: str) -> Res
     return json_response(status, {"__type": code, "message": message}, request_id, error=code)
 
 
+_json_error = error_response
+
+
 class AwsJsonEndpoint:
     def __init__(
         self,
@@ -115,6 +132,9 @@ class AwsJsonEndpoint:
             code_for,
         )
         self._other_apis = tuple(other_apis)
+        # Only acm-pca's model lists RPC v2 CBOR (botocore's acm model lists JSON alone).
+        self._cbor = CborCodec(load_service_model())
+        self._cbor_service = TARGET_PREFIX.rstrip(".")
 
     def _api_for(self, target: str) -> ServedApi:
         for api in self._other_apis:
@@ -123,15 +143,24 @@ class AwsJsonEndpoint:
         return self._default_api
 
     async def handle(self, request: Request) -> Response:
-        call = ApiCall(str(uuid.uuid4()), PROTOCOL)
-        response = await self._answer(request, call)
+        """An AWS JSON 1.1 request (`POST /`)."""
+        return await self._handle_as(request, None)
+
+    async def handle_cbor(self, request: Request) -> Response:
+        """An RPC v2 CBOR request (`POST /service/<Service>/operation/<Operation>`)."""
+        return await self._handle_as(request, self._cbor)
+
+    async def _handle_as(self, request: Request, cbor: CborCodec | None) -> Response:
+        call = ApiCall(str(uuid.uuid4()), PROTOCOL if cbor is None else CBOR_PROTOCOL)
+        response = await self._answer(request, call, cbor)
         call.finish(response.status_code, response.headers.get("x-amzn-ErrorType"), self._observers)
         return response
 
-    async def _answer(self, request: Request, call: ApiCall) -> Response:
+    async def _answer(self, request: Request, call: ApiCall, cbor: CborCodec | None) -> Response:
         request_id = call.request_id
+        error_response = _json_error if cbor is None else cbor_error
         try:
-            return await self._handle(request, call)
+            return await self._handle(request, call, cbor)
         except BodyTooLarge:
             return error_response(
                 413,
@@ -152,10 +181,23 @@ class AwsJsonEndpoint:
                 request_id,
             )
 
-    async def _handle(self, request: Request, call: ApiCall) -> Response:
+    async def _handle(self, request: Request, call: ApiCall, cbor: CborCodec | None) -> Response:
         request_id = call.request_id
-        target = request.headers.get("x-amz-target", "")
-        api = self._api_for(target)
+        error_response = _json_error if cbor is None else cbor_error
+        if cbor is None:
+            target = request.headers.get("x-amz-target", "")
+        else:
+            found = operation_from_path(request.url.path)
+            if found is None or found[0] != self._cbor_service:
+                return error_response(
+                    404,
+                    "UnknownOperationException",
+                    f"{request.url.path} is not an ACM Private CA operation; RPC v2 CBOR calls "
+                    f"are POST /service/{self._cbor_service}/operation/<Operation>.",
+                    request_id,
+                )
+            target = f"{TARGET_PREFIX}{found[1]}"
+        api = self._api_for(target) if cbor is None else self._default_api
         entry = api.dispatch.get(target)
         if entry is not None:
             call.operation = entry[0]
@@ -167,6 +209,7 @@ class AwsJsonEndpoint:
                 request.scope.get("query_string", b"").decode("latin-1"),
                 [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]],
                 body,
+                operation_in_path=cbor is not None,
             )
         except AuthenticationError as exc:
             return error_response(exc.status, exc.code, exc.message, request_id)
@@ -181,10 +224,22 @@ class AwsJsonEndpoint:
                 request_id,
             )
         operation, handler = entry
+        if cbor is not None and request.headers.get(PROTOCOL_HEADER) != PROTOCOL_VALUE:
+            return error_response(
+                400,
+                "SerializationException",
+                f"RPC v2 CBOR requests carry the header {PROTOCOL_HEADER}: {PROTOCOL_VALUE}.",
+                request_id,
+            )
 
         try:
-            params = json.loads(body.decode("utf-8")) if body.strip() else {}
+            if cbor is None:
+                params = json.loads(body.decode("utf-8")) if body.strip() else {}
+            else:
+                params = cbor.request(operation, body)
             check_depth(params)
+        except RequestValidationError as exc:
+            return error_response(400, exc.code, exc.message, request_id)
         except RecursionError:
             # Absurd nesting trips the C parser's own recursion guard, so the parse is bounded.
             return error_response(
@@ -225,7 +280,9 @@ class AwsJsonEndpoint:
                 await self._record_refusal(caller, operation, params, code)
             return error_response(400, code, exc.message, request_id)
         call.note_result(result)
-        return json_response(200, result, request_id)
+        if cbor is None:
+            return json_response(200, result, request_id)
+        return cbor_response(200, cbor.result(operation, result), request_id)
 
     async def _record_refusal(self, caller: Caller, operation: str, params: Any, code: str) -> None:
         """The audit trail records refused administrative actions and key uses too (their own

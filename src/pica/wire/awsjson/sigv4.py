@@ -159,11 +159,15 @@ class SigV4Verifier:
         query_string: str,
         headers: list[tuple[str, str]],
         body: bytes,
+        *,
+        operation_in_path: bool = False,
     ) -> VerifiedCaller:
         """Return the caller if the request is correctly signed, else raise AuthenticationError.
 
         ``path`` and ``query_string`` are the raw (still percent-encoded) forms from the request
         line; ``headers`` are the request's header pairs as received, names in any case.
+        ``operation_in_path``: the request names its operation in the (always signed) path, as
+        RPC v2 CBOR does, so there is no X-Amz-Target that must be signed.
         """
         by_name: dict[str, list[str]] = {}
         for name, value in headers:
@@ -174,7 +178,9 @@ class SigV4Verifier:
             raise AuthenticationError(MISSING_AUTHENTICATION_TOKEN, "Missing Authentication Token")
         if len(authorization_values) > 1:
             raise _incomplete("The request carries more than one Authorization header.")
-        authorization = self._parse_authorization(authorization_values[0])
+        authorization = self._parse_authorization(
+            authorization_values[0], operation_in_path=operation_in_path
+        )
 
         amz_date = self._request_timestamp(by_name)
         if authorization.scope_date != amz_date[:8]:
@@ -231,7 +237,7 @@ class SigV4Verifier:
             region=authorization.region,
         )
 
-    def _parse_authorization(self, value: str) -> _Authorization:
+    def _parse_authorization(self, value: str, *, operation_in_path: bool) -> _Authorization:
         """Split ``AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
         algorithm, _, rest = value.strip().partition(" ")
         if algorithm != ALGORITHM:
@@ -281,6 +287,8 @@ class SigV4Verifier:
 
         signed_headers = tuple(parameters["SignedHeaders"].split(";"))
         for header, spelling in _REQUIRED_SIGNED_HEADERS:
+            if operation_in_path and header == "x-amz-target":
+                continue
             if header not in signed_headers:
                 raise _incomplete(f"{spelling} must be a 'SignedHeader' in the AWS Authorization.")
         return _Authorization(
