@@ -43,6 +43,7 @@ from pica.authority.lint_record import FindingsFanOut, FindingsLog
 from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.permissions import PermissionService
 from pica.authority.ports import AcmRenewalPermission, Clock, KeyStore, ObjectStore
+from pica.authority.rate_quotas import RateSettingError, parse_policy
 from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
@@ -64,6 +65,7 @@ from pica.wire.health_http import HealthEndpoints
 from pica.wire.metrics import Metrics
 from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
 from pica.wire.request_target import RequestTargetLimit
+from pica.wire.throttling import Throttle, served_operations
 
 log = logging.getLogger("pica")
 
@@ -131,6 +133,10 @@ def build_object_store(settings: Settings) -> ObjectStore:
 def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None = None) -> Runtime:
     """Open the installation (`pica.startup`: `initialise` only for `pica serve`) and build the
     services on it. `clock` is the system clock unless a test moves time."""
+    try:
+        parse_policy(settings.throttling, served_operations())
+    except RateSettingError as exc:
+        raise StartupError(str(exc)) from exc
     store, key_store = open_installation(settings, initialise=initialise)
     clock = clock or SystemClock()
     keys = PrivateKeyCache(key_store)
@@ -222,6 +228,14 @@ def build_acm_services(
         ),
         clock=clock,
     )
+
+
+def build_throttle(settings: Settings, store: SqlStore) -> Throttle | None:
+    """The `throttling` setting's buckets (`adapters/storage/throttle_records.py`), or None."""
+    from pica.adapters.storage.throttle_records import buckets_for
+
+    policy = parse_policy(settings.throttling, served_operations())
+    return None if policy is None else Throttle(policy, buckets_for(store.engine))
 
 
 def _write_private(path: Path, text: str, *, replace: bool = True) -> None:
@@ -323,6 +337,7 @@ def create_app(runtime: Runtime) -> Starlette:
                 ),
             )
         ],
+        throttle=build_throttle(settings, runtime.store),
     )
     health = HealthEndpoints(readiness_checks(settings, state, runtime.key_store, runtime.objects))
     ocsp = make_ocsp_endpoints(runtime.ocsp)

@@ -1,8 +1,9 @@
 """The AWS JSON 1.1 endpoint: `POST /` with `X-Amz-Target`, SigV4, model validation, dispatch.
 
-Order of checks per request: body size, signature, operation, JSON, model constraints, then the
-handler. Every failure is a JSON error with `__type` and `message`; an unexpected exception is
-logged with the request id and answered as 500 InternalFailure (always a bug).
+Order of checks per request: body size, signature, operation, throttling (when on), JSON, model
+constraints, then the handler. Every failure is a JSON error with `__type` and `message`; an
+unexpected exception is logged with the request id and answered as 500 InternalFailure (always a
+bug).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pica.wire.awsjson.served_api import ServedApi
 from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
+from pica.wire.throttling import RATE_EXCEEDED, THROTTLING, Throttle
 
 log = logging.getLogger("pica.api")
 
@@ -100,8 +102,10 @@ class AwsJsonEndpoint:
         max_body: int,
         observers: Sequence[ApiCallObserver] = (),
         other_apis: Sequence[ServedApi] = (),
+        throttle: Throttle | None = None,
     ) -> None:
         self._services = services
+        self._throttle = throttle
         self._max_body = max_body
         self._observers = tuple(observers)
         # ACM Private CA answers every target no other served API's prefix claims.
@@ -181,6 +185,10 @@ class AwsJsonEndpoint:
                 request_id,
             )
         operation, handler = entry
+        if self._throttle is not None and not await self._throttle.admit(
+            api.target_prefix, verified.account_id, operation
+        ):
+            return error_response(400, THROTTLING, RATE_EXCEEDED, request_id)
 
         try:
             params = json.loads(body.decode("utf-8")) if body.strip() else {}
