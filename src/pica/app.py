@@ -261,8 +261,17 @@ def write_client_files(settings: Settings, credentials: Credentials) -> None:
     )
     _write_private(
         settings.data_dir / "config",
-        f"[profile pica]\nregion = {settings.region}\nendpoint_url = {settings.endpoint_url}\n",
+        f"[profile pica]\nregion = {settings.region}\nendpoint_url = {settings.endpoint_url}\n"
+        + _ca_bundle_line(settings),
     )
+
+
+def _ca_bundle_line(settings: Settings) -> str:
+    """`ca_bundle = <data-dir>/tls/ca-bundle.pem` when pica serves HTTPS with its own TLS CA."""
+    from pica.tls import trust_bundle
+
+    bundle = trust_bundle(settings)
+    return "" if bundle is None else f"ca_bundle = {bundle}\n"
 
 
 def bootstrap(runtime: Runtime) -> None:
@@ -287,10 +296,14 @@ def bootstrap(runtime: Runtime) -> None:
     elif (settings.data_dir / "config").exists():
         # Keep the config's endpoint in step with the address being served.
         config = settings.data_dir / "config"
-        lines = [
-            f"endpoint_url = {settings.endpoint_url}" if line.startswith("endpoint_url") else line
-            for line in config.read_text().splitlines()
-        ]
+        # Likewise its ca_bundle, right below it, with HTTPS served (or none without).
+        lines: list[str] = []
+        for line in config.read_text().splitlines():
+            if line.startswith("endpoint_url"):
+                lines.append(f"endpoint_url = {settings.endpoint_url}")
+                lines.extend(_ca_bundle_line(settings).splitlines())
+            elif not line.startswith("ca_bundle"):
+                lines.append(line)
         _write_private(config, "\n".join(lines) + "\n")
 
 
@@ -414,6 +427,10 @@ def create_app(runtime: Runtime) -> Starlette:
             asyncio.create_task(audit_seal_loop()),
             asyncio.create_task(acm_renewal_loop()),
         ]
+        if settings.tls:
+            from pica import tls
+
+            tasks.append(asyncio.create_task(tls.watch(settings)))
         try:
             yield
         finally:
