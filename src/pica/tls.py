@@ -349,6 +349,9 @@ def refresh(settings: Settings, now: datetime | None = None) -> int:
             stamp = _stamp(served.certificate, served.key)
             if stamp == served.stamp:
                 continue
+            # A scratch context first: a failed load_cert_chain can leave a context with the
+            # new certificate and the old key, so the served one only gets files that load.
+            _load_chain(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER), served.certificate, served.key)
             served.stamp = _load_chain(served.context, served.certificate, served.key)
         except (OSError, ssl.SSLError) as error:
             log.error("cannot reload the TLS certificate %s: %s", served.certificate, error)

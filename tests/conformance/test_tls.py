@@ -70,7 +70,11 @@ def _profile_client(server: LiveServer, monkeypatch: pytest.MonkeyPatch, service
 
 
 def _peer_certificate(port: int, cafile: Path | None = None) -> x509.Certificate:
-    context = ssl.create_default_context(cafile=str(cafile)) if cafile else ssl.SSLContext()
+    context = (
+        ssl.create_default_context(cafile=str(cafile))
+        if cafile
+        else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    )
     if cafile is None:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
@@ -232,9 +236,9 @@ def test_the_server_certificate_is_renewed_while_serving(tmp_path: Path) -> None
     assert "Traceback" not in live.log_text()
 
 
-def _self_signed(folder: Path) -> tuple[Path, Path]:
+def _self_signed(folder: Path, common_name: str = "operator's own") -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "operator's own")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -249,6 +253,7 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
         )
         .sign(key, hashes.SHA256())
     )
+    folder.mkdir(parents=True, exist_ok=True)
     cert_file, key_file = folder / "own.pem", folder / "own.key"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
@@ -261,13 +266,14 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-def test_the_operators_own_certificate_files_are_served(tmp_path: Path) -> None:
+def test_the_operators_own_certificate_files_are_served_and_reloaded(tmp_path: Path) -> None:
     cert_file, key_file = _self_signed(tmp_path)
     live = LiveServer(
         tmp_path / "data",
         free_port(),
         extra_args=("--tls-cert-file", str(cert_file), "--tls-key-file", str(key_file)),
         tls=True,
+        env={"PICA_TLS_CHECK_SECONDS": "0.2"},
     )
     live.start()
     try:
@@ -275,8 +281,24 @@ def test_the_operators_own_certificate_files_are_served(tmp_path: Path) -> None:
         assert served.subject.rfc4514_string() == "CN=operator's own"
         assert "ca_bundle" not in (live.data_dir / "config").read_text()
         assert not (live.data_dir / "tls").exists()
+        # An external renewer replaces the certificate first, the key a moment later: in
+        # between the pair does not match, and pica keeps serving the old one.
+        new_cert, new_key = _self_signed(tmp_path / "renewed", "operator's renewed")
+        os.replace(new_cert, cert_file)
+        time.sleep(1.0)
+        assert _peer_certificate(live.port).subject.rfc4514_string() == "CN=operator's own"
+        os.replace(new_key, key_file)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            served = _peer_certificate(live.port)
+            if served.subject.rfc4514_string() == "CN=operator's renewed":
+                break
+            time.sleep(0.2)
+        assert served.subject.rfc4514_string() == "CN=operator's renewed"
     finally:
         live.stop()
+    assert "cannot reload the TLS certificate" in live.log_text()
+    assert "Traceback" not in live.log_text()
 
 
 def _serve(tmp_path: Path, *flags: str) -> subprocess.CompletedProcess[str]:
