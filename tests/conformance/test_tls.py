@@ -13,6 +13,8 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from ipaddress import ip_address
@@ -24,9 +26,19 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
 
-from tests.support.pki import issue, make_csr, new_root
+from tests.support.pki import (
+    ca_certificate,
+    cdp_url,
+    issue,
+    make_csr,
+    new_root,
+    new_root_with_revocation,
+    ocsp_url,
+)
+from tests.support.revocation import OCSP_REQUEST, der_request, revoke
 from tests.support.server import LiveServer, free_port
 
 
@@ -143,6 +155,47 @@ def test_the_aws_cli_works_over_https_with_the_profile_alone(
         timeout=120,
     )
     assert refused.returncode != 0 and "SSL" in refused.stderr
+
+
+def _https(url: str, bundle: Path, body: bytes | None = None) -> bytes:
+    request = urllib.request.Request(url, data=body)
+    if body is not None:
+        request.add_header("Content-Type", OCSP_REQUEST)
+    context = ssl.create_default_context(cafile=str(bundle))
+    with urllib.request.urlopen(request, timeout=10, context=context) as response:
+        answer: bytes = response.read()
+        return answer
+
+
+def test_ocsp_and_crls_are_served_over_https_at_the_urls_in_certificates(
+    tls_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pca = _profile_client(tls_server, monkeypatch, "acm-pca")
+    ca = new_root_with_revocation(
+        pca,
+        {
+            "CrlConfiguration": {"Enabled": True, "S3BucketName": "tls-crl"},
+            "OcspConfiguration": {"Enabled": True},
+        },
+    )
+    leaf, _ = issue(pca, ca, make_csr())
+    issuer = ca_certificate(pca, ca)
+    bundle = tls_server.data_dir / "tls" / "ca-bundle.pem"
+    assert ocsp_url(leaf).startswith(f"https://127.0.0.1:{tls_server.port}")
+    assert cdp_url(leaf).startswith(f"https://127.0.0.1:{tls_server.port}/")
+    revoke(pca, ca, leaf)
+    answer = ocsp.load_der_ocsp_response(_https(ocsp_url(leaf), bundle, der_request(issuer, leaf)))
+    assert answer.certificate_status == ocsp.OCSPCertStatus.REVOKED
+    deadline = time.monotonic() + 15
+    revoked = None
+    while revoked is None and time.monotonic() < deadline:
+        try:
+            crl = x509.load_der_x509_crl(_https(cdp_url(leaf), bundle))
+            revoked = crl.get_revoked_certificate_by_serial_number(leaf.serial_number)
+        except urllib.error.HTTPError as error:
+            assert error.code == 404
+        time.sleep(0.3)
+    assert revoked is not None, "no CRL listing the certificate over https within 15 s"
 
 
 def _s_client(port: int, bundle: Path, *flags: str) -> subprocess.CompletedProcess[str]:

@@ -154,6 +154,8 @@ class LiveServer:
             aws_access_key_id=access_key or default_key,
             aws_secret_access_key=secret_key or default_secret,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+            # Over TLS, the internal CA's bundle that `pica serve --tls` wrote.
+            verify=str(self.data_dir / "tls" / "ca-bundle.pem") if self.tls else None,
         )
 
     def new_account(self) -> tuple[str, str, str]:
