@@ -6,6 +6,7 @@ keycache   [N] what opening each CA key once saves, in-process and through boto3
 lint       [N] the lint gate's cost per certificate next to signing
 revocation [max_entries] [ocsp_requests] CRL build+sign size/time, OCSP responses/s
 audit      [max_certificates] audit report time and peak memory (10k, 100k certificates)
+tls        [--duration S] IssueCertificate over plain HTTP, with throttling on, and over TLS
 """
 
 from __future__ import annotations
@@ -43,8 +44,15 @@ def _keycache(argv: list[str]) -> int:
     return 0
 
 
+def _tls(argv: list[str]) -> int:
+    from bench.tls import main
+
+    return main(argv)
+
+
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "issuance": _issuance,
+    "tls": _tls,
     "keycache": _keycache,
     "lint": _legacy("lint_gate"),
     "revocation": _legacy("revocation"),
