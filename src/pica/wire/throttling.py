@@ -42,10 +42,12 @@ class Throttle:
         rate = self._policy.rate_for(service, operation)
         if rate is None:
             return True
+        key = (account_id, service, operation)
         try:
-            return await run_in_threadpool(
-                self._limiter.take, (account_id, service, operation), rate
-            )
+            if getattr(self._limiter, "inline", False):
+                # A local bucket answers in microseconds: cheaper than a thread hop.
+                return self._limiter.take(key, rate)
+            return await run_in_threadpool(self._limiter.take, key, rate)
         except Exception:
             log.exception("the throttling buckets cannot be reached; letting the call through")
             return True

@@ -96,6 +96,10 @@ class PostgresBuckets:
 class SqliteBuckets:
     """The buckets in a SQLite file of their own, shared by the processes of one host."""
 
+    # A take costs ~15 us (one local UPSERT under an flock): the endpoint calls it on the event
+    # loop rather than paying a thread-pool hop that costs more than the work.
+    inline = True
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = WriteLock(Path(f"{path}-lock"))
