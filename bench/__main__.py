@@ -7,6 +7,7 @@ keystores  [N] issuance/s and OCSP/s with CA keys in the file store and in SoftH
 lint       [N] the lint gate's cost per certificate next to signing
 revocation [max_entries] [ocsp_requests] CRL build+sign size/time, OCSP responses/s
 audit      [max_certificates] audit report time and peak memory (10k, 100k certificates)
+tls        [--duration S] IssueCertificate over plain HTTP, with throttling on, and over TLS
 """
 
 from __future__ import annotations
@@ -51,8 +52,15 @@ def _keystores(argv: list[str]) -> int:
     return 0
 
 
+def _tls(argv: list[str]) -> int:
+    from bench.tls import main
+
+    return main(argv)
+
+
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "issuance": _issuance,
+    "tls": _tls,
     "keycache": _keycache,
     "keystores": _keystores,
     "lint": _legacy("lint_gate"),

@@ -143,7 +143,15 @@ def wrk_version(wrk: str) -> str:
     return first[0].split(" [")[0] if first else "wrk"
 
 
-def run_wrk(wrk: str, port: int, request: RawRequest, connections: int, duration_s: int) -> Replay:
+def run_wrk(
+    wrk: str,
+    port: int,
+    request: RawRequest,
+    connections: int,
+    duration_s: int,
+    scheme: str = "http",
+) -> Replay:
+    """wrk replaying `request`; `scheme="https"` measures over TLS (wrk verifies nothing)."""
     with tempfile.NamedTemporaryFile(prefix="pica-bench-", suffix=".http") as handle:
         handle.write(request.data)
         handle.flush()
@@ -156,7 +164,7 @@ def run_wrk(wrk: str, port: int, request: RawRequest, connections: int, duration
                 f"--timeout={REQUEST_TIMEOUT_S}s",
                 "-s",
                 str(LUA_SCRIPT),
-                f"http://127.0.0.1:{port}/",
+                f"{scheme}://127.0.0.1:{port}/",
             ],
             env={**os.environ, "PICA_BENCH_REQUEST": handle.name},
             capture_output=True,

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +73,19 @@ class PicaServer:
     workers: int = 1
     database_url: str | None = None
     live: LiveServer | None = None
+    # `pica serve --tls` (bench/tls.py), and PICA_* variables such as PICA_THROTTLING.
+    tls: bool = False
+    env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         extra: tuple[str, ...] = ("--workers", str(self.workers), "--log-level", "warning")
         if self.database_url:
             extra += ("--database-url", self.database_url)
-        self.live = LiveServer(self.data_dir, free_port(), extra_args=extra)
+        if self.tls:
+            extra += ("--tls",)
+        self.live = LiveServer(
+            self.data_dir, free_port(), extra_args=extra, tls=self.tls, env=self.env
+        )
         self.live.start(timeout=60)
         self._wait_ready()
 

@@ -48,6 +48,7 @@ from pica.authority.ports import (
     ObjectStore,
     SigningKeyStore,
 )
+from pica.authority.rate_quotas import RateSettingError, parse_policy
 from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import CrlPublisher, RevocationService
 from pica.authority.revocation_urls import RevocationUrls
@@ -70,6 +71,7 @@ from pica.wire.health_http import HealthEndpoints, ReadinessCheck
 from pica.wire.metrics import Metrics
 from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
 from pica.wire.request_target import RequestTargetLimit
+from pica.wire.throttling import Throttle, served_operations
 
 log = logging.getLogger("pica")
 
@@ -142,6 +144,10 @@ def build_object_store(settings: Settings) -> ObjectStore:
 def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None = None) -> Runtime:
     """Open the installation (`pica.startup`: `initialise` only for `pica serve`) and build the
     services on it. `clock` is the system clock unless a test moves time."""
+    try:
+        parse_policy(settings.throttling, served_operations())
+    except RateSettingError as exc:
+        raise StartupError(str(exc)) from exc
     store, key_store = open_installation(settings, initialise=initialise)
     clock = clock or SystemClock()
     try:
@@ -239,6 +245,14 @@ def build_acm_services(
     )
 
 
+def build_throttle(settings: Settings, store: SqlStore) -> Throttle | None:
+    """The `throttling` setting's buckets (`adapters/storage/throttle_records.py`), or None."""
+    from pica.adapters.storage.throttle_records import buckets_for
+
+    policy = parse_policy(settings.throttling, served_operations())
+    return None if policy is None else Throttle(policy, buckets_for(store.engine))
+
+
 def _write_private(path: Path, text: str, *, replace: bool = True) -> None:
     """Write `path` with mode 0600 whatever the umask (and whatever mode a file there had)."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if replace else os.O_EXCL)
@@ -262,8 +276,17 @@ def write_client_files(settings: Settings, credentials: Credentials) -> None:
     )
     _write_private(
         settings.data_dir / "config",
-        f"[profile pica]\nregion = {settings.region}\nendpoint_url = {settings.endpoint_url}\n",
+        f"[profile pica]\nregion = {settings.region}\nendpoint_url = {settings.endpoint_url}\n"
+        + _ca_bundle_line(settings),
     )
+
+
+def _ca_bundle_line(settings: Settings) -> str:
+    """`ca_bundle = <data-dir>/tls/ca-bundle.pem` when pica serves HTTPS with its own TLS CA."""
+    from pica.tls import trust_bundle
+
+    bundle = trust_bundle(settings)
+    return "" if bundle is None else f"ca_bundle = {bundle}\n"
 
 
 def bootstrap(runtime: Runtime) -> None:
@@ -288,10 +311,14 @@ def bootstrap(runtime: Runtime) -> None:
     elif (settings.data_dir / "config").exists():
         # Keep the config's endpoint in step with the address being served.
         config = settings.data_dir / "config"
-        lines = [
-            f"endpoint_url = {settings.endpoint_url}" if line.startswith("endpoint_url") else line
-            for line in config.read_text().splitlines()
-        ]
+        # Likewise its ca_bundle, right below it, with HTTPS served (or none without).
+        lines: list[str] = []
+        for line in config.read_text().splitlines():
+            if line.startswith("endpoint_url"):
+                lines.append(f"endpoint_url = {settings.endpoint_url}")
+                lines.extend(_ca_bundle_line(settings).splitlines())
+            elif not line.startswith("ca_bundle"):
+                lines.append(line)
         _write_private(config, "\n".join(lines) + "\n")
 
 
@@ -338,6 +365,7 @@ def create_app(runtime: Runtime) -> Starlette:
                 ),
             )
         ],
+        throttle=build_throttle(settings, runtime.store),
     )
     checks = readiness_checks(settings, state, runtime.key_store, runtime.objects)
     probe = getattr(runtime.signing_keys, "probe", None)
@@ -418,6 +446,10 @@ def create_app(runtime: Runtime) -> Starlette:
             asyncio.create_task(audit_seal_loop()),
             asyncio.create_task(acm_renewal_loop()),
         ]
+        if settings.tls:
+            from pica import tls
+
+            tasks.append(asyncio.create_task(tls.watch(settings)))
         try:
             yield
         finally:

@@ -99,6 +99,15 @@ def _parser() -> argparse.ArgumentParser:
         help="URL clients reach pica at, written into certificates' CRL and OCSP URLs "
         "(default: the address served)",
     )
+    serve.add_argument(
+        "--tls",
+        action="store_const",
+        const=True,
+        default=None,
+        help="serve HTTPS with a certificate from pica's internal TLS CA (see README: HTTPS)",
+    )
+    serve.add_argument("--tls-cert-file", default=None, help="PEM certificate chain to serve")
+    serve.add_argument("--tls-key-file", default=None, help="PEM private key of --tls-cert-file")
     _add_data_dir(serve)
 
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
@@ -210,6 +219,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         "public_url",
         "data_dir",
         "database_url",
+        "tls",
+        "tls_cert_file",
+        "tls_key_file",
     )
     return load({n: getattr(args, n) for n in names if getattr(args, n, None) is not None})
 
@@ -266,6 +278,10 @@ def _serve(settings: Settings) -> int:
     try:
         runtime = build_runtime(settings, initialise=True)
         try:
+            if settings.tls:
+                from pica import tls
+
+                tls.prepare(settings)  # the data dir exists now
             bootstrap(runtime)
         finally:
             runtime.close()

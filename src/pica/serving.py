@@ -80,6 +80,7 @@ def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, 
     """Serve until stopped (SIGINT/SIGTERM), on the sockets from `listen`."""
     config = ServerConfig(
         APP_FACTORY,
+        **_tls_options(settings),
         factory=True,
         http=_protocol(),
         loop="uvloop" if http_protocol.FAST else "asyncio",
@@ -102,6 +103,22 @@ def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, 
             Server(config).run(sockets=sockets)
     except KeyboardInterrupt:
         pass
+
+
+def _tls_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS options for `--tls` (`pica.tls`): the files, and pica's context factory
+    (TLS 1.2+, reloaded when the certificate is renewed). The protocol guards stay the same:
+    they see the decrypted stream, and TCP_NODELAY is set on the socket under the TLS layer."""
+    if not settings.tls:
+        return {}
+    from pica import tls
+
+    certificate, key = tls.served_files(settings)
+    return {
+        "ssl_certfile": str(certificate),
+        "ssl_keyfile": None if key is None else str(key),
+        "ssl_context_factory": tls.server_context,
+    }
 
 
 def _protocol() -> type[asyncio.Protocol]:

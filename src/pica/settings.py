@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pica.authority.quotas import CRL_PARTITION_SIZE, MAX_CAS_PER_ACCOUNT
+from pica.authority.rate_quotas import RateSettingError, parse_policy
 from pica.durations import parse_duration
 
 DEFAULT_HOST = "127.0.0.1"
@@ -186,6 +187,43 @@ class Settings:
         ),
     )
 
+    throttling: str = field(
+        default="off",
+        metadata=_meaning(
+            "per-account request rates as AWS throttles them: off, aws (AWS's documented "
+            "default quotas) or a table of Operation = rate (PICA_THROTTLING: "
+            "IssueCertificate=5,GetCertificate=50; acm:<Operation> for ACM)"
+        ),
+    )
+    tls: bool = field(
+        default=False,
+        metadata=_meaning(
+            "serve HTTPS (TLS 1.2+) with a certificate from pica's internal TLS CA in "
+            "<data-dir>/tls, renewed while serving, or from tls_cert_file/tls_key_file"
+        ),
+    )
+    tls_cert_file: Path | None = field(
+        default=None,
+        metadata=_meaning("PEM server certificate (and chain) to serve instead (implies tls)"),
+    )
+    tls_key_file: Path | None = field(
+        default=None, metadata=_meaning("PEM private key of tls_cert_file")
+    )
+    tls_certificate_validity: str = field(
+        default="90d",
+        metadata=_meaning("validity of the server certificates pica issues itself (tls)"),
+    )
+    tls_renew_before: str = field(
+        default="30d",
+        metadata=_meaning("a server certificate pica issued is renewed this long before NotAfter"),
+    )
+    tls_check_seconds: float = field(
+        default=600.0,
+        metadata=_meaning(
+            "how often each process checks the server certificate (renewal, or a replaced file)"
+        ),
+    )
+
     @property
     def acm_certificate_validity_duration(self) -> timedelta:
         return parse_duration(self.acm_certificate_validity)
@@ -216,7 +254,7 @@ class Settings:
         host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def to_json(self) -> str:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -236,7 +274,19 @@ def _resolved_path(value: Any) -> Path:
 
 # How a value from TOML, the environment (always text) or a flag becomes each type a setting
 # holds. Checked when the module loads: a setting of any other type fails at import.
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
 _COERCIONS: dict[type, Callable[[Any], Any]] = {
+    bool: _boolean,
     int: int,
     float: float,
     str: str,
@@ -269,6 +319,9 @@ def build(values: dict[str, Any]) -> Settings:
     unknown = set(values) - set(_FIELDS)
     if unknown:
         raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+    if isinstance(values.get("throttling"), dict):
+        # A TOML table; the setting holds it as JSON text, as PICA_THROTTLING may.
+        values = {**values, "throttling": json.dumps(values["throttling"])}
     settings = Settings(**{k: _coerce(k, v) for k, v in values.items()})
     if not 0 < settings.port < 65536:
         raise SettingsError(f"port {settings.port} is out of range")
@@ -306,6 +359,11 @@ def build(values: dict[str, Any]) -> Settings:
             parse_duration(getattr(settings, name))
         except ValueError as exc:
             raise SettingsError(f"{name}: {exc}") from exc
+    try:
+        parse_policy(settings.throttling)
+    except RateSettingError as exc:
+        raise SettingsError(str(exc)) from exc
+    settings = _check_tls(settings)
     return dataclasses.replace(
         settings, data_dir=settings.data_dir.resolve(), log_level=settings.log_level.lower()
     )
@@ -324,6 +382,25 @@ def _check_key_store(settings: Settings) -> None:
             "key_store = pkcs11 needs exactly one of pkcs11_pin (PICA_PKCS11_PIN) and "
             "pkcs11_pin_file (PICA_PKCS11_PIN_FILE)"
         )
+
+
+def _check_tls(settings: Settings) -> Settings:
+    """TLS settings that fit together; a certificate file given means TLS on."""
+    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+        raise SettingsError("tls_cert_file and tls_key_file go together: give both or neither")
+    for name in ("tls_certificate_validity", "tls_renew_before"):
+        try:
+            parse_duration(getattr(settings, name))
+        except ValueError as exc:
+            raise SettingsError(f"{name}: {exc}") from exc
+    validity = parse_duration(settings.tls_certificate_validity)
+    if parse_duration(settings.tls_renew_before) >= validity:
+        raise SettingsError("tls_renew_before must be shorter than tls_certificate_validity")
+    if not settings.tls_check_seconds > 0:
+        raise SettingsError("tls_check_seconds must be a positive number of seconds")
+    if settings.tls_cert_file is not None:
+        return dataclasses.replace(settings, tls=True)
+    return settings
 
 
 def _check_public_url(url: str) -> None:

@@ -673,7 +673,7 @@ def test_migrate_twice_is_a_no_op_and_matches_the_tables(database_url: str) -> N
         with store.engine.connect() as connection:
             revision = MigrationContext.configure(connection).get_current_revision()
             differences = compare_metadata(MigrationContext.configure(connection), metadata)
-        assert revision == "0007"
+        assert revision == "0010"
         assert differences == []
         with store.transaction() as tx:
             assert tx.get_ca(CA_ARN) == make_ca()

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -28,9 +29,16 @@ def free_port() -> int:
         return port
 
 
-def http_answers(port: int) -> bool:
-    """Whether pica on 127.0.0.1:`port` answers HTTP (its port is bound before it is ready)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+def http_answers(port: int, *, tls: bool = False) -> bool:
+    """Whether pica on 127.0.0.1:`port` answers HTTP (its port is bound before it is ready);
+    over TLS with `tls`, trusting any certificate (only readiness is asked here)."""
+    connection: http.client.HTTPConnection = (
+        http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=2, context=ssl._create_unverified_context()
+        )
+        if tls
+        else http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    )
     try:
         connection.request("GET", "/healthz")
         connection.getresponse().read()
@@ -52,6 +60,8 @@ class LiveServer:
     # False for a server that signs what RFC 5280 forbids (lint_findings = "record"): its
     # chains are then checked without OpenSSL's -x509_strict.
     strict_chains: bool = True
+    # Serves HTTPS (`--tls`): readiness is asked over TLS and `endpoint` is https.
+    tls: bool = False
     process: subprocess.Popen[bytes] | None = None
     output: Path = field(init=False)
 
@@ -60,7 +70,7 @@ class LiveServer:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PICA_"))}
@@ -87,7 +97,7 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"pica exited early:\n{self.output.read_text()}")
-            if http_answers(self.port):
+            if http_answers(self.port, tls=self.tls):
                 return
             time.sleep(0.05)
         raise RuntimeError(f"pica did not start:\n{self.output.read_text()}")
@@ -144,6 +154,8 @@ class LiveServer:
             aws_access_key_id=access_key or default_key,
             aws_secret_access_key=secret_key or default_secret,
             config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+            # Over TLS, the internal CA's bundle that `pica serve --tls` wrote.
+            verify=str(self.data_dir / "tls" / "ca-bundle.pem") if self.tls else None,
         )
 
     def new_account(self) -> tuple[str, str, str]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -388,4 +389,18 @@ console_sessions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Index(None, "expires_at"),
+)
+
+# Request-rate token buckets (revision 0010; `throttle_records`): one row per (account,
+# service, operation). Used on PostgreSQL, UNLOGGED there; SQLite keeps its buckets in a
+# separate file beside the database, so the table stays empty on SQLite.
+throttle_buckets = Table(
+    "throttle_buckets",
+    metadata,
+    Column("account_id", String, primary_key=True),
+    Column("service", String, primary_key=True),
+    Column("operation", String, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("granted", Integer, nullable=False),
 )

@@ -2,11 +2,12 @@
 
 The same request flow serves Smithy RPC v2 CBOR (`POST /service/ACMPrivateCA/operation/<Op>`):
 only finding the operation, reading the body and writing the answer differ, and those steps ask
-`rpcv2cbor` when the request came that way; validation and handlers are shared.
+`rpcv2cbor` when the request came that way; validation, throttling and handlers are shared.
 
-Order of checks per request: body size, signature, operation, JSON, model constraints, then the
-handler. Every failure is a JSON error with `__type` and `message`; an unexpected exception is
-logged with the request id and answered as 500 InternalFailure (always a bug).
+Order of checks per request: body size, signature, operation, throttling (when on), JSON, model
+constraints, then the handler. Every failure is a JSON error with `__type` and `message`; an
+unexpected exception is logged with the request id and answered as 500 InternalFailure (always a
+bug).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pica.wire.awsjson.service_model import load_service_model
 from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
+from pica.wire.throttling import RATE_EXCEEDED, THROTTLING, Throttle
 
 log = logging.getLogger("pica.api")
 
@@ -117,8 +119,10 @@ class AwsJsonEndpoint:
         max_body: int,
         observers: Sequence[ApiCallObserver] = (),
         other_apis: Sequence[ServedApi] = (),
+        throttle: Throttle | None = None,
     ) -> None:
         self._services = services
+        self._throttle = throttle
         self._max_body = max_body
         self._observers = tuple(observers)
         # ACM Private CA answers every target no other served API's prefix claims.
@@ -231,6 +235,10 @@ class AwsJsonEndpoint:
                 f"RPC v2 CBOR requests carry the header {PROTOCOL_HEADER}: {PROTOCOL_VALUE}.",
                 request_id,
             )
+        if self._throttle is not None and not await self._throttle.admit(
+            api.target_prefix, verified.account_id, operation
+        ):
+            return error_response(400, THROTTLING, RATE_EXCEEDED, request_id)
 
         try:
             if cbor is None:
