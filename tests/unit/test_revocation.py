@@ -4,6 +4,7 @@ CRL the publisher writes and the OCSP responder's answer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def world(tmp_path: Path) -> InProcess:
 
 
 def revocable_leaf(
-    world: InProcess, caller: Caller
+    world: InProcess, caller: Caller, days: int = 30
 ) -> tuple[str, x509.Certificate, x509.Certificate]:
     """An ACTIVE root publishing a CRL and answering OCSP, and a leaf it issued."""
     ca_arn, root = active_root(world, caller, ocsp_enabled=True)
@@ -57,7 +58,7 @@ def revocable_leaf(
             ca_arn=ca_arn,
             csr=make_csr(),
             signing_algorithm=SigningAlgorithm.SHA256WITHECDSA,
-            validity=Validity(30, ValidityType.DAYS),
+            validity=Validity(days, ValidityType.DAYS),
         ),
     )
     pem = certificates.get(caller, ca_arn, leaf_arn).certificate
@@ -135,3 +136,39 @@ def test_a_certificate_is_revoked_once(world: InProcess) -> None:
         stored = tx.get_certificate(ca_arn, leaf.serial_number)
     assert stored is not None
     assert (stored.revoked_at, stored.revocation_reason) == (first, RevocationReason.KEY_COMPROMISE)
+
+
+def test_a_crl_is_refreshed_at_half_its_lifetime(world: InProcess) -> None:
+    caller = world.new_caller()
+    ca_arn, _, _ = revocable_leaf(world, caller)
+    published_at = world.clock.now()
+    first = published_crl(world, ca_arn)
+    assert first.last_update_utc == published_at
+    assert first.next_update_utc == published_at + timedelta(days=7)
+
+    world.clock.advance(timedelta(days=3, hours=12) - timedelta(seconds=1))
+    assert world.publisher.publish_due() == 0
+    world.clock.advance(timedelta(seconds=1))
+    second = published_crl(world, ca_arn)
+    assert second.last_update_utc == world.clock.now()
+    number = first.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
+    assert second.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number > number
+
+
+def test_an_expired_revoked_certificate_stays_on_one_more_crl(world: InProcess) -> None:
+    caller = world.new_caller()
+    ca_arn, _, leaf = revocable_leaf(world, caller, days=1)
+    world.services.revocation.revoke(
+        caller, ca_arn, f"{leaf.serial_number:x}", RevocationReason.KEY_COMPROMISE
+    )
+
+    def listed() -> bool:
+        crl = published_crl(world, ca_arn)
+        return crl.get_revoked_certificate_by_serial_number(leaf.serial_number) is not None
+
+    assert listed()
+    world.clock.advance(timedelta(days=4))  # the leaf expired; the CRL is due for refresh
+    assert world.clock.now() > leaf.not_valid_after_utc
+    assert listed()
+    world.clock.advance(timedelta(days=4))
+    assert not listed()
