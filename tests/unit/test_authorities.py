@@ -10,9 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from pica.authority import idempotency
+from pica.authority.authorities import CreateCaRequest
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
-from pica.authority.model import CaStatus, SigningAlgorithm, Validity, ValidityType
+from pica.authority.model import (
+    CaConfiguration,
+    CaStatus,
+    CaType,
+    KeyAlgorithm,
+    SigningAlgorithm,
+    Subject,
+    Validity,
+    ValidityType,
+)
 from pica.errors import InvalidState, NotFound
 from pica.wire.awsjson.codec import render_ca
 from tests.support.in_process import InProcess, in_process
@@ -142,3 +153,27 @@ def test_after_the_window_a_deleted_ca_is_gone(world: InProcess, caller: Caller)
     with world.store.transaction(read_only=True) as tx:
         assert tx.get_ca(arn) is None
         assert tx.count_cas(caller.account_id) == 0
+
+
+def test_create_with_a_token_replays_inside_the_window_only(
+    world: InProcess, caller: Caller
+) -> None:
+    authorities = world.services.authorities
+    request = CreateCaRequest(
+        type=CaType.ROOT,
+        configuration=CaConfiguration(
+            KeyAlgorithm.EC_prime256v1,
+            SigningAlgorithm.SHA256WITHECDSA,
+            Subject(common_name="idempotent root"),
+        ),
+        idempotency_token="create-1",
+    )
+    first = authorities.create(caller, request)
+    world.clock.advance(idempotency.WINDOW - timedelta(seconds=1))
+    assert authorities.create(caller, request) == first
+    assert [ca.arn for ca in authorities.list_cas(caller, None, None).items] == [first]
+    world.clock.advance(timedelta(seconds=1))
+    second = authorities.create(caller, request)
+    assert second != first
+    listed = {ca.arn for ca in authorities.list_cas(caller, None, None).items}
+    assert listed == {first, second}
