@@ -8,7 +8,6 @@ after each renewal), so each test sees its first renewal within seconds.
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from tests.conformance.test_nodes import database  # noqa: F401  (a fixture)
 from tests.support.acm import acm_client, grant_acm_renewal
 from tests.support.pki import new_root
+from tests.support.polling import wait_until
 from tests.support.server import LiveServer, free_port
 
 SHORT = {"PICA_ACM_CERTIFICATE_VALIDITY": "18s", "PICA_ACM_RENEWAL_WINDOW": "11s"}
@@ -46,13 +46,12 @@ def issue_exported(acm: Any, ca: str, *, export: bool = True) -> str:
 
 
 def wait_for_renewal(acm: Any, arn: str, serial: str, timeout: float = 20.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def renewed() -> dict[str, Any] | None:
         detail: dict[str, Any] = acm.describe_certificate(CertificateArn=arn)["Certificate"]
-        if detail["Serial"] != serial:
-            return detail
-        time.sleep(0.2)
-    raise AssertionError(f"{arn} was not renewed within {timeout} s")
+        return detail if detail["Serial"] != serial else None
+
+    return wait_until(renewed, timeout=timeout, interval=0.2, what=f"{arn} to be renewed")
 
 
 def test_managed_renewal_renews_exported_certificates_across_a_restart(

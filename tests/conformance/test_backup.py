@@ -26,6 +26,7 @@ from pica.adapters.storage.sql_store import SqlStore
 from pica.authority.model import CaStatus
 from pica.cli import main
 from tests.support.pki import make_csr, new_root_with_revocation
+from tests.support.polling import wait_until
 from tests.support.postgres import PostgresServer, PostgresUnavailable, postgres_server
 from tests.support.server import LiveServer, free_port
 
@@ -74,15 +75,19 @@ def test_backup_under_issuance_restores_every_answered_certificate(tmp_path: Pat
         issuers = [Issuer(source, ca), Issuer(source, ca)]
         for issuer in issuers:
             issuer.start()
-        while sum(len(i.answered) for i in issuers) < 10:
-            time.sleep(0.05)
+        wait_until(lambda: sum(len(i.answered) for i in issuers) >= 10, what="10 certificates")
         began = time.monotonic()
         backup = run_pica(
             "backup", "--data-dir", str(source.data_dir),
             "--output", str(tmp_path / "pica.backup"), "--include-kek", "--json",
         )  # fmt: skip
         during = sum(1 for i in issuers for at, _ in i.answered if at > began)
-        time.sleep(0.3)
+        ended = time.monotonic()
+        # Issuance goes on after the backup (no lock was left behind).
+        wait_until(
+            lambda: any(at > ended for i in issuers for at, _ in i.answered),
+            what="a certificate issued after the backup",
+        )
         for issuer in issuers:
             issuer.stopping.set()
         for issuer in issuers:
@@ -123,10 +128,7 @@ def test_backup_under_issuance_restores_every_answered_certificate(tmp_path: Pat
         assert everything >= set(before)
         # Published CRLs are not in backups: the restored server publishes them again.
         crl = target / "buckets" / "backup-crls" / "crl" / f"{ca.rsplit('/', 1)[1]}.crl"
-        deadline = time.monotonic() + 15
-        while not crl.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert crl.exists()
+        wait_until(crl.exists, timeout=15, interval=0.1, what=f"{crl} to be published")
     finally:
         again.stop()
 
@@ -284,10 +286,14 @@ def test_postgres_init_beside_a_node_then_backup_and_restore(
         made = run_pica("backup", *data, "--output", str(archive), "--include-kek", "--json")
         # And when the database goes away, the node is no longer ready, and says why.
         postgres.drop_database(first.rsplit("/", 1)[1])
-        deadline = time.monotonic() + 20
-        while (answer := readiness(source.port))[0] != 503 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        status, body = answer
+
+        def not_ready() -> tuple[int, Any] | None:
+            answer = readiness(source.port)
+            return answer if answer[0] == 503 else None
+
+        status, body = wait_until(
+            not_ready, timeout=20, interval=0.1, what="the node to report not ready"
+        )
         assert status == 503
         assert body["reason"].startswith("database: cannot use the database postgresql")
         assert body["checks"] == {"database": "failing"}

@@ -603,6 +603,9 @@ def test_certificate_issued_waiter_boto3(pca: Any, root_ca: str) -> None:
         CertificateArn=arn,
         WaiterConfig={"Delay": 1, "MaxAttempts": 5},
     )
+    # The waiter's success means GetCertificate answers with the certificate.
+    got = pca.get_certificate(CertificateAuthorityArn=root_ca, CertificateArn=arn)
+    assert got["Certificate"].startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_certificate_issued_waiter_cli(server: LiveServer, pca: Any, root_ca: str) -> None:

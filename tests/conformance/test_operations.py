@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.acm import acm_client
 from tests.support.pki import make_csr, new_root_with_revocation, template
+from tests.support.polling import wait_until
 from tests.support.server import LiveServer, free_port
 
 LOGFMT_FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
@@ -38,11 +39,7 @@ def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.2)
+    wait_until(condition, timeout=seconds, interval=0.1)
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -17,7 +17,6 @@ import sqlite3
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.support.pki import create_ca, issue, make_csr, new_root
+from tests.support.polling import wait_until
 from tests.support.server import LiveServer, free_port
 
 
@@ -316,15 +316,16 @@ def test_accounts_and_keys_are_managed_while_serving(fresh: LiveServer) -> None:
 
     deleted = fresh.pica("keys", "delete", key["AccessKeyId"])
     assert deleted.returncode == 0, deleted.stderr
-    deadline = time.monotonic() + 10
-    code = None
-    while time.monotonic() < deadline:
+
+    def refusal() -> str | None:
+        """The error code once the server's secret cache has let the deleted key go."""
         try:
             client.list_certificate_authorities()
         except ClientError as exc:
-            code = exc.response["Error"]["Code"]
-            break
-        time.sleep(0.5)
+            return str(exc.response["Error"]["Code"])
+        return None
+
+    code = wait_until(refusal, timeout=10, interval=0.1, what="the deleted key to be refused")
     assert code == "UnrecognizedClientException"
     remaining = pica_json(fresh, "keys", "list")["AccessKeys"]
     assert key["AccessKeyId"] not in {k["AccessKeyId"] for k in remaining}

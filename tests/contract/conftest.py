@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pica.adapters.storage.sql_store import SqlStore
+from tests.support.memory_store import MemoryStore
 from tests.support.postgres import PostgresServer, PostgresUnavailable, postgres_server
 
 SKIP_POSTGRES = os.environ.get("PICA_TEST_SKIP_POSTGRES") == "1"
@@ -40,10 +41,8 @@ def postgres_url(postgres: tuple[PostgresServer, str]) -> str:
     return server.url(name)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of an empty database (no tables yet)."""
-    if request.param == "sqlite":
+def _empty_database(request: pytest.FixtureRequest, engine: str, tmp_path: Path) -> str:
+    if engine == "sqlite":
         return f"sqlite:///{tmp_path / 'pica.db'}"
     server: PostgresServer
     server, name = request.getfixturevalue("postgres")
@@ -51,10 +50,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server.url(name)
 
 
-@pytest.fixture
-def store(database_url: str) -> Iterator[SqlStore]:
-    """A migrated, empty store; its engine is disposed after the test."""
-    store = SqlStore(database_url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database (no tables yet)."""
+    return _empty_database(request, request.param, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "memory"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """A migrated, empty store; its engine is disposed after the test.
+
+    "memory" is the in-memory fake of the service tests (`tests.support.memory_store`): every
+    test of port semantics must pass on it too, which keeps the fake honest. A test about the
+    SQL adapter itself says so with `@pytest.mark.sql_only("why")` and is skipped there.
+    """
+    if request.param == "memory":
+        marker = request.node.get_closest_marker("sql_only")
+        if marker is not None:
+            pytest.skip(f"SQL adapter only: {marker.args[0]}")
+        # Typed as SqlStore so the suites keep their annotations; it offers every port method.
+        yield MemoryStore()  # type: ignore[misc]
+        return
+    store = SqlStore(_empty_database(request, request.param, tmp_path))
     try:
         store.migrate()
         yield store

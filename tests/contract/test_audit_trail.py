@@ -92,6 +92,7 @@ def position_id(store: SqlStore, position: int) -> int:
         )
 
 
+@pytest.mark.sql_only("edits rows behind the port, through the SQL engine")
 @pytest.mark.parametrize("change", ["result", "account", "time"])
 def test_an_edited_record_is_found(store: SqlStore, trail: AuditTrail, change: str) -> None:
     fill(store, 6)
@@ -108,6 +109,7 @@ def test_an_edited_record_is_found(store: SqlStore, trail: AuditTrail, change: s
     assert "position 4" in (result.problem or "") and "edited" in (result.problem or "")
 
 
+@pytest.mark.sql_only("edits rows behind the port, through the SQL engine")
 def test_a_deleted_record_is_found(store: SqlStore, trail: AuditTrail) -> None:
     fill(store, 6)
     trail.seal_pending()
@@ -117,6 +119,7 @@ def test_a_deleted_record_is_found(store: SqlStore, trail: AuditTrail) -> None:
     assert "position 3 is missing" in (result.problem or "")
 
 
+@pytest.mark.sql_only("edits rows behind the port, through the SQL engine")
 def test_reordered_records_are_found(store: SqlStore, trail: AuditTrail) -> None:
     fill(store, 6)
     trail.seal_pending()
@@ -130,6 +133,7 @@ def test_reordered_records_are_found(store: SqlStore, trail: AuditTrail) -> None
     assert "position 2" in (result.problem or "")
 
 
+@pytest.mark.sql_only("edits rows behind the port, through the SQL engine")
 def test_a_cut_off_tail_is_found(store: SqlStore, trail: AuditTrail) -> None:
     fill(store, 6)
     trail.seal_pending()

@@ -614,6 +614,7 @@ def test_readers_are_not_blocked_by_a_writer(store: SqlStore) -> None:
 # --- values -----------------------------------------------------------------------------------
 
 
+@pytest.mark.sql_only("the columns normalise times to UTC; the fake keeps what it is given")
 def test_times_come_back_aware_utc(store: SqlStore) -> None:
     plus_two = timezone(timedelta(hours=2))
     local = datetime(2025, 6, 1, 14, 0, 0, 500, tzinfo=plus_two)
@@ -643,6 +644,7 @@ def test_times_come_back_aware_utc(store: SqlStore) -> None:
     assert ca.created_at == local and ca.created_at.hour == 12
 
 
+@pytest.mark.sql_only("SQLAlchemy's timezone-aware column type refuses naive times")
 def test_naive_times_are_refused(store: SqlStore) -> None:
     with store.transaction() as tx, pytest.raises(StatementError, match="naive"):
         tx.insert_account(Account(ACCOUNT, datetime(2025, 1, 1)))
@@ -867,6 +869,7 @@ def test_find_ca_by_id_matches_the_id_exactly_never_as_a_pattern(
         assert tx.find_ca_by_id(CA_ARN.rsplit("/", 1)[1]) is not None
 
 
+@pytest.mark.sql_only("the query plan of the SQL engine")
 def test_find_ca_by_id_uses_an_index(store: SqlStore) -> None:
     if store.dialect != "sqlite":
         pytest.skip("the plan of a near-empty PostgreSQL table is a sequential scan anyway")

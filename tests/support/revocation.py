@@ -8,7 +8,6 @@ client does, over plain HTTP.
 from __future__ import annotations
 
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
+
+from tests.support.polling import wait_until
 
 PUBLISH_DEADLINE = 15.0  # seconds; pica publishes within about one poll interval
 OCSP_REQUEST = "application/ocsp-request"
@@ -64,16 +65,15 @@ def wait_for_crl(
     url: str, condition: Callable[[x509.CertificateRevocationList], bool]
 ) -> x509.CertificateRevocationList:
     """Poll the CRL at `url` until one satisfies `condition` (AssertionError past the deadline)."""
-    deadline = time.monotonic() + PUBLISH_DEADLINE
-    last: x509.CertificateRevocationList | None = None
-    while time.monotonic() < deadline:
+
+    def satisfying() -> x509.CertificateRevocationList | None:
         body = fetch_crl(url)
-        if body is not None:
-            last = x509.load_der_x509_crl(body)
-            if condition(last):
-                return last
-        time.sleep(0.2)
-    raise AssertionError(f"no CRL at {url} satisfied the condition in time (last: {last})")
+        crl = None if body is None else x509.load_der_x509_crl(body)
+        return crl if crl is not None and condition(crl) else None
+
+    return wait_until(
+        satisfying, timeout=PUBLISH_DEADLINE, interval=0.1, what=f"a CRL at {url} to satisfy it"
+    )
 
 
 def crl_reason(entry: x509.RevokedCertificate) -> x509.ReasonFlags | None:

@@ -5,10 +5,10 @@ wire (the live-server tests cannot move the server's clock)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from cryptography import x509
 
-from pica.app import Runtime
 from pica.authority.authorities import CreateCaRequest
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import IssueRequest
@@ -23,9 +23,17 @@ from pica.authority.model import (
     Validity,
     ValidityType,
 )
+from pica.wire.awsjson.handlers import ApiServices
 
 ROOT_TEMPLATE = "arn:aws:acm-pca:::template/RootCACertificate/V1"
 FIVE_YEARS = Validity(5, ValidityType.YEARS)
+
+
+class HasServices(Protocol):
+    """A `pica.app.Runtime`, or the fakes' `tests.support.in_process.InProcess`."""
+
+    @property
+    def services(self) -> ApiServices: ...
 
 
 class MovableClock:
@@ -39,7 +47,7 @@ class MovableClock:
 
 
 def active_root(
-    runtime: Runtime,
+    runtime: HasServices,
     caller: Caller,
     key_algorithm: KeyAlgorithm = KeyAlgorithm.EC_prime256v1,
     signing_algorithm: SigningAlgorithm = SigningAlgorithm.SHA256WITHECDSA,

@@ -1,17 +1,14 @@
 """ConsoleSessions in-process: sign-in checks the secret, the session is a server-side record
 that ends at its expiry, at sign-out, or when its access key is deleted; both ends are
-audited. The clock is moved instead of waiting."""
+audited. On the in-memory store; the frozen clock is moved instead of waiting."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from pica import settings
-from pica.app import Runtime, build_runtime
 from pica.authority.accounts import AccountService, Credentials
 from pica.authority.audit_trail import AuditFilter
 from pica.authority.console_sessions import (
@@ -20,34 +17,29 @@ from pica.authority.console_sessions import (
     ConsoleSessions,
     session_hash,
 )
-from tests.support.runtime import MovableClock
-
-
-@pytest.fixture(scope="module")
-def clock() -> MovableClock:
-    return MovableClock()
-
-
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory, clock: MovableClock) -> Iterator[Runtime]:
-    data_dir: Path = tmp_path_factory.mktemp("console") / "data"
-    built = build_runtime(settings.build({"data_dir": str(data_dir)}), initialise=True, clock=clock)
-    try:
-        yield built
-    finally:
-        built.close()
+from tests.support.clock import FrozenClock
+from tests.support.in_process import InProcess, in_process
 
 
 @pytest.fixture
-def sessions(runtime: Runtime, clock: MovableClock) -> Iterator[ConsoleSessions]:
+def runtime(tmp_path: Path) -> InProcess:
+    return in_process(tmp_path / "data")
+
+
+@pytest.fixture
+def clock(runtime: InProcess) -> FrozenClock:
+    return runtime.clock
+
+
+@pytest.fixture
+def sessions(runtime: InProcess, clock: FrozenClock) -> ConsoleSessions:
     # No secret cache: a deleted key must end its sessions at once in these tests.
     accounts = AccountService(runtime.store, runtime.key_store, clock, cache_seconds=0.0)
-    yield ConsoleSessions(runtime.store, accounts, clock, lifetime=timedelta(hours=1))
-    clock.offset = timedelta()
+    return ConsoleSessions(runtime.store, accounts, clock, lifetime=timedelta(hours=1))
 
 
 @pytest.fixture
-def credentials(runtime: Runtime) -> Credentials:
+def credentials(runtime: InProcess) -> Credentials:
     accounts = runtime.services.accounts
     return accounts.create_access_key(accounts.create_account().account_id)
 
@@ -71,18 +63,18 @@ def test_the_right_secret_signs_in_and_nothing_else_does(
 
 
 def test_a_session_ends_at_its_expiry(
-    sessions: ConsoleSessions, credentials: Credentials, clock: MovableClock
+    sessions: ConsoleSessions, credentials: Credentials, clock: FrozenClock
 ) -> None:
     signed_in = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key)
     assert signed_in is not None
-    clock.offset = timedelta(minutes=59)
+    clock.advance(timedelta(minutes=59, seconds=59))
     assert sessions.resume(signed_in.session_id) is not None
-    clock.offset = timedelta(hours=1)
+    clock.advance(timedelta(seconds=1))
     assert sessions.resume(signed_in.session_id) is None
 
 
 def test_sign_out_removes_the_record_and_is_audited(
-    runtime: Runtime, sessions: ConsoleSessions, credentials: Credentials
+    runtime: InProcess, sessions: ConsoleSessions, credentials: Credentials
 ) -> None:
     signed_in = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key, "r-1")
     assert signed_in is not None
@@ -99,7 +91,7 @@ def test_sign_out_removes_the_record_and_is_audited(
 
 
 def test_deleting_the_access_key_ends_its_sessions(
-    runtime: Runtime, sessions: ConsoleSessions, credentials: Credentials
+    runtime: InProcess, sessions: ConsoleSessions, credentials: Credentials
 ) -> None:
     signed_in = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key)
     assert signed_in is not None
@@ -108,11 +100,11 @@ def test_deleting_the_access_key_ends_its_sessions(
 
 
 def test_a_sign_in_sweeps_ended_sessions(
-    runtime: Runtime, sessions: ConsoleSessions, credentials: Credentials, clock: MovableClock
+    runtime: InProcess, sessions: ConsoleSessions, credentials: Credentials, clock: FrozenClock
 ) -> None:
     old = sessions.sign_in(credentials.access_key_id, credentials.secret_access_key)
     assert old is not None
-    clock.offset = timedelta(hours=2)
+    clock.advance(timedelta(hours=2))
     assert sessions.sign_in(credentials.access_key_id, credentials.secret_access_key) is not None
     with runtime.store.transaction(read_only=True) as tx:
         assert tx.get_console_session(old.session.session_hash) is None
