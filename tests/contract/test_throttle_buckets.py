@@ -6,8 +6,13 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from pica.adapters.storage.sql_store import SqlStore
 from pica.adapters.storage.throttle_records import buckets_for
+
+# The buckets are an adapter on the SQL engine (buckets_for), not a port the memory store fakes.
+pytestmark = pytest.mark.sql_only("throttle buckets live on the SQL engine, not behind a port")
 
 KEY = ("111122223333", "acm-pca", "IssueCertificate")
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pica import settings as pica_settings
+from pica.adapters.keystore.file_signer import FileSigningKeyStore
 from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.app import build_acm_services
@@ -23,7 +24,6 @@ from pica.authority.audit_trail import AuditTrail
 from pica.authority.authorities import CertificateAuthorityService, Limits
 from pica.authority.ca_access import Caller
 from pica.authority.certificates import CertificateService
-from pica.authority.keys import PrivateKeyCache
 from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.permissions import PermissionService
@@ -64,7 +64,7 @@ def in_process(data_dir: Path, clock: FrozenClock | None = None, **overrides: ob
     store = MemoryStore()
     FileKeyStore.create(settings.resolved_kek_file)
     key_store = FileKeyStore.load(settings.resolved_kek_file)
-    keys = PrivateKeyCache(key_store)
+    keys = FileSigningKeyStore(key_store)
     objects = LocalDirObjectStore(settings.buckets_dir, settings.resolved_public_url)
     urls = RevocationUrls(
         object_url=objects.object_url,
@@ -81,7 +81,6 @@ def in_process(data_dir: Path, clock: FrozenClock | None = None, **overrides: ob
     services = ApiServices(
         authorities=CertificateAuthorityService(
             store,
-            key_store,
             keys,
             clock,
             ArnFactory(settings.partition, settings.region),
