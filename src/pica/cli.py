@@ -189,6 +189,10 @@ def _parser() -> argparse.ArgumentParser:
         _add_data_dir(sub)
         sub.add_argument("--json", action="store_true", help="machine-readable output")
 
+    from pica.kek_admin import add_kek_parser
+
+    add_kek_parser(commands, _add_data_dir)
+
     audit = commands.add_parser("audit", help="read and check the audit trail")
     audit_commands = audit.add_subparsers(dest="action", required=True)
     audit_list = audit_commands.add_parser("list", help="list audit records, oldest first")
@@ -576,6 +580,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "audit":
             return _audit(args, settings)
+        if args.command == "kek":
+            from pica.kek_admin import run_kek
+
+            return run_kek(args, settings)
         return _manage(args, settings)
     except (SettingsError, StartupError, PicaError, KeyStoreError, OSError) as exc:
         # One line, whatever stopped us: no traceback for a setting, a file or a port.

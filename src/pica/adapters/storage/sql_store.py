@@ -198,6 +198,22 @@ class SqlStore:
         with self._reaching(), self._read_only_connection() as connection:
             yield connection
 
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A short write transaction for installation-level changes made outside the
+        `Transaction` port (re-wrapping sealed secrets under a new KEK); it queues on the
+        same SQLite write lock as every request's transaction."""
+        with self._reaching(), self._write_held(), self._engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _write_held(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        with self._write_lock.held():
+            yield
+
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
         self._engine.dispose()
