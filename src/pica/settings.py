@@ -3,6 +3,9 @@
 Sources, later ones winning: defaults, `<data-dir>/pica.toml`, `PICA_*` environment variables,
 command-line flags. The data directory holds the SQLite database, the key-encryption key and
 the generated AWS credentials/config files.
+
+Past ~400 lines because it declares every setting with its default, coercion and check in one
+place (a rule or default defined anywhere else would be defined twice).
 """
 
 from __future__ import annotations

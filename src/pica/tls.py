@@ -17,6 +17,9 @@ What `--tls` does:
   reloads them when they change on disk (an external renewer such as certbot replacing them).
 - TLS 1.2 is the minimum, ALPN offers http/1.1 only. Everything on the port is served over TLS:
   API, console, OCSP and CRLs (decisions.md says why, and how to keep plain-HTTP revocation).
+
+Past ~400 lines because the TLS CA, the server certificate and its renewal and reload are one
+lifecycle that must change together; the serving code only asks it for files and a context.
 """
 
 from __future__ import annotations

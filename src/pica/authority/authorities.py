@@ -3,6 +3,9 @@
 Each public method is one API operation and runs in one store transaction (one commit). Key
 generation, the slow part of creating a CA, happens before the transaction opens so no database
 lock is held while it runs.
+
+Past ~400 lines because it holds every CA-lifecycle operation of one service; their shared
+rules live in `lifecycle`, `ca_access`, `tagging`, `quotas` and `ca_certificate`.
 """
 
 from __future__ import annotations

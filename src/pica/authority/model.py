@@ -2,6 +2,9 @@
 
 The wire layer parses requests into these types and renders them back; the store adapters persist
 them. Field names follow RFC 5280 and the AWS API (in snake_case).
+
+Past ~400 lines because it is the one home of the domain's value types; each is a few lines and
+splitting them would scatter the names the API reference uses.
 """
 
 from __future__ import annotations

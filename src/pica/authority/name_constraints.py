@@ -38,6 +38,9 @@ constrains.
 One module of about 540 lines, over the ~400 pica aims for: it is one noun (RFC 5280 4.2.1.10),
 and the per-form matchers share the parsed-constraint and subject-name types they are written
 against; split by form, each piece would be read only with the others open.
+
+Past ~400 lines because it holds the matching rules of all five name forms (one noun, one RFC
+section); each form's matcher is a small function of its own.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ Conventions, and why:
 - Secrets are sealed by the key store before they reach a row: `*_key_ref` + `*_ciphertext`.
 - Constraint names come from a naming convention so later migrations can name them on every
   engine (SQLite's batch mode needs names to drop or alter a constraint).
+
+Past ~400 lines because it is the whole schema in one place, as the migrations are compared
+against it.
 """
 
 from __future__ import annotations

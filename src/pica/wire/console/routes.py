@@ -6,6 +6,9 @@ the audit trail and every AWS rule apply unchanged. Pages are plain HTML (no scr
 so they read the same with JavaScript off. A page without a live session sends the browser to
 the sign-in page; an action (POST) also needs the session's CSRF token and, when the browser
 sends one, an Origin of this host.
+
+Past ~400 lines because it maps every console page and action to its service call; forms,
+sessions, sign-in limits and CA creation live in their own modules.
 """
 
 from __future__ import annotations
