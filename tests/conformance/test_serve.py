@@ -185,7 +185,7 @@ def test_no_secret_is_stored_in_plaintext(fresh: LiveServer) -> None:
         if line.strip() and not line.startswith("#")
     ]
     assert kek_lines
-    for _label, encoded in kek_lines:
+    for _label, encoded, *_fields in kek_lines:  # a third field: created=
         assert encoded.encode() not in raw
         assert base64.b64decode(encoded) not in raw
 

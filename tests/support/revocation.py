@@ -66,14 +66,16 @@ def wait_for_crl(
 ) -> x509.CertificateRevocationList:
     """Poll the CRL at `url` until one satisfies `condition` (AssertionError past the deadline)."""
 
-    def satisfying() -> x509.CertificateRevocationList | None:
+    # Wrapped in a tuple: a CRL with no entries has length 0, so it is itself falsy.
+    def satisfying() -> tuple[x509.CertificateRevocationList] | None:
         body = fetch_crl(url)
         crl = None if body is None else x509.load_der_x509_crl(body)
-        return crl if crl is not None and condition(crl) else None
+        return (crl,) if crl is not None and condition(crl) else None
 
-    return wait_until(
+    (found,) = wait_until(
         satisfying, timeout=PUBLISH_DEADLINE, interval=0.1, what=f"a CRL at {url} to satisfy it"
     )
+    return found
 
 
 def crl_reason(entry: x509.RevokedCertificate) -> x509.ReasonFlags | None:
