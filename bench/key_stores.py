@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from pica.app import bootstrap, build_runtime
@@ -34,6 +33,7 @@ from pica.settings import build
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.pki import ec_key, make_csr, new_root
+from tests.support.revocation import der_request
 from tests.support.server import LiveServer, free_port
 from tests.support.softhsm import SoftHsmToken, new_token
 
@@ -123,12 +123,7 @@ def ocsp_rate(pca: Any, server: LiveServer, root: str, arn: str, count: int) -> 
     issuer = x509.load_pem_x509_certificate(issuer_pem["Certificate"].encode())
     leaf_pem = pca.get_certificate(CertificateAuthorityArn=root, CertificateArn=arn)
     leaf = x509.load_pem_x509_certificate(leaf_pem["Certificate"].encode())
-    body = (
-        ocsp.OCSPRequestBuilder()
-        .add_certificate(leaf, issuer, hashes.SHA1())
-        .build()
-        .public_bytes(serialization.Encoding.DER)
-    )
+    body = der_request(issuer, leaf)
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     headers = {"Content-Type": "application/ocsp-request"}
 

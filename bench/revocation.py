@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import NameOID
@@ -26,6 +26,7 @@ from pica.authority.model import RevocationReason, RevokedEntry, SigningAlgorith
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.pki import ec_key, make_csr, new_root
+from tests.support.revocation import der_request
 from tests.support.server import LiveServer, free_port
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -86,12 +87,7 @@ def ocsp_figures(requests: int) -> None:
             )["CertificateArn"]
             leaf_pem = pca.get_certificate(CertificateAuthorityArn=root, CertificateArn=arn)
             leaf = x509.load_pem_x509_certificate(leaf_pem["Certificate"].encode())
-            body = (
-                ocsp.OCSPRequestBuilder()
-                .add_certificate(leaf, issuer, hashes.SHA1())
-                .build()
-                .public_bytes(serialization.Encoding.DER)
-            )
+            body = der_request(issuer, leaf)
             connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
             headers = {"Content-Type": "application/ocsp-request"}
             start = time.perf_counter()
