@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
 from pica.adapters.objectstore.s3 import S3ObjectStore
 from pica.adapters.storage.monitoring import StoredState
@@ -59,6 +60,7 @@ from pica.key_custody import open_signing_key_store
 from pica.readiness import readiness_checks
 from pica.settings import Settings
 from pica.startup import StartupError, open_installation
+from pica.unseal_channel import UnsealListener
 from pica.wire.access_log import AccessLog
 from pica.wire.api_call import ApiCallObserver
 from pica.wire.awsjson.acm_api import acm_api
@@ -114,7 +116,8 @@ class Runtime:
     ocsp: OcspResponder
     wakeup: Wakeup
     objects: ObjectStore
-    key_store: KeyStore
+    # The KEK file's store: CA keys of the file store, ACM keys; sealed or not (`pica unseal`).
+    key_store: FileKeyStore
     audit_wakeup: Wakeup
     # Told of every certificate signed in spite of lint findings; the web app adds its metrics.
     findings: FindingsFanOut
@@ -185,7 +188,8 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
             findings_observers=(findings,),
         ),
         revocation=RevocationService(store, clock, wakeup),
-        accounts=AccountService(store, key_store, clock),
+        # Access-key secrets open while sealed: SigV4 needs them for every call, reads too.
+        accounts=AccountService(store, key_store.for_credentials(), clock),
         clock=clock,
         permissions=PermissionService(store, clock),
         policies=ResourcePolicyService(store, clock),
@@ -370,7 +374,9 @@ def create_app(runtime: Runtime) -> Starlette:
         ],
         throttle=build_throttle(settings, runtime.store),
     )
-    checks = readiness_checks(settings, state, runtime.key_store, runtime.objects)
+    checks = readiness_checks(
+        settings, state, runtime.key_store, runtime.objects, lambda: runtime.key_store.sealed
+    )
     probe = getattr(runtime.signing_keys, "probe", None)
     if callable(probe):  # a PKCS#11 token: a logged-in session must answer
         checks = (*checks, ReadinessCheck("pkcs11_token", probe))
@@ -404,6 +410,8 @@ def create_app(runtime: Runtime) -> Starlette:
                 # of revocations is covered by one CRL.
                 await asyncio.sleep(min(0.2, interval))
             wake.clear()
+            if runtime.key_store.sealed:
+                continue  # nothing can be signed: the published CRLs stay served meanwhile
             try:
                 while await run_in_threadpool(runtime.publisher.publish_due) > 0:
                     pass
@@ -433,6 +441,9 @@ def create_app(runtime: Runtime) -> Starlette:
 
     async def acm_renewal_loop() -> None:
         while True:
+            if runtime.key_store.sealed:  # renewals wait (no key can be made or used)
+                await asyncio.sleep(ACM_RENEWAL_POLL_SECONDS)
+                continue
             try:
                 while await run_in_threadpool(runtime.acm.renewals.run_due) > 0:
                     pass
@@ -453,9 +464,12 @@ def create_app(runtime: Runtime) -> Starlette:
             from pica import tls
 
             tasks.append(asyncio.create_task(tls.watch(settings)))
+        unseal = UnsealListener(settings.data_dir, runtime.key_store.unseal)
+        await unseal.start()
         try:
             yield
         finally:
+            await unseal.close()
             for task in tasks:
                 task.cancel()
             for task in tasks:

@@ -287,6 +287,7 @@ def _serve(settings: Settings) -> int:
 
                 tls.prepare(settings)  # the data dir exists now
             bootstrap(runtime)
+            sealed = runtime.key_store.sealed
         finally:
             runtime.close()
         warning = public_url_warning(settings)
@@ -296,6 +297,13 @@ def _serve(settings: Settings) -> int:
         print("Point the aws CLI at it with:", flush=True)
         print(client_exports(settings), flush=True)
         print("then try: aws acm-pca list-certificate-authorities", flush=True)
+        if sealed:
+            print(
+                f"pica is sealed (the KEK file {settings.resolved_kek_file} is protected by a "
+                "passphrase): reads work, signing answers 503 until you run\n"
+                f"  pica unseal --data-dir {settings.data_dir} --passphrase-file <file>",
+                flush=True,
+            )
         os.environ[SETTINGS_ENV] = settings.to_json()
         serving.run(settings, sockets, _log_config(settings.log_level, settings.access_log))
     finally:
@@ -584,6 +592,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pica.kek_admin import run_kek
 
             return run_kek(args, settings)
+        if args.command == "unseal":
+            from pica.kek_admin import run_unseal
+
+            return run_unseal(args, settings)
         return _manage(args, settings)
     except (SettingsError, StartupError, PicaError, KeyStoreError, OSError) as exc:
         # One line, whatever stopped us: no traceback for a setting, a file or a port.

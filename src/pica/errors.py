@@ -123,3 +123,20 @@ class Conflict(PicaError):
     The domain catches it where a race is expected (serial numbers, idempotency tokens) and
     retries or re-reads; it never reaches the wire unless it is a bug.
     """
+
+
+class Sealed(PicaError):
+    """pica is sealed: the key-encryption keys are passphrase-protected and not yet unsealed.
+
+    Retryable (HTTP 503 ServiceUnavailableException): the same call succeeds once an operator
+    runs `pica unseal`. Raised before anything is stored, so a refused call changes nothing.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or SEALED_MESSAGE)
+
+
+SEALED_MESSAGE = (
+    "pica is sealed: its key-encryption keys are protected by a passphrase and are not unsealed "
+    "yet; an operator unseals it with `pica unseal --passphrase-file <file>`. Retry later."
+)

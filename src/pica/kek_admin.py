@@ -1,4 +1,4 @@
-"""`pica kek list | rotate | retire`: the key-encryption keys of an installation, rotated live.
+"""`pica kek list | rotate | retire | protect | unprotect` and `pica unseal`.
 
 Rotation (see docs/decisions.md): add a fresh key as the last line of the KEK file (it seals from
 now on: running servers notice the file changed within `RELOAD_INTERVAL_SECONDS`), then re-wrap
@@ -7,14 +7,22 @@ keep serving (`adapters/storage/sealed_secrets.py`), and check once more after e
 must have switched. A rotation cut short is resumed by running it again: while any secret is
 still sealed under a non-current key, `rotate` finishes that re-wrap instead of adding a key.
 `retire` then removes an old key from the file, and refuses while anything is sealed under it.
+
+Sealed mode: `protect` wraps the keys under a passphrase (`kek_protection.py`) and moves the
+access-key secrets under a credential key kept in the clear, so that SigV4 still authenticates
+while pica is sealed; `unprotect` undoes it; `pica unseal` gives the passphrase to every process
+of the running server (`pica.unseal_channel`). A protected file's rotation and retirement need
+the passphrase too (`--passphrase-file`, or kek_passphrase_file).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pica.settings import Settings
@@ -22,11 +30,12 @@ from pica.startup import StartupError
 
 _KIND_WORDS = {"ca_keys": "CA keys", "access_keys": "access-key secrets", "acm_keys": "ACM keys"}
 _MAX_PASSES = 20
+_PASSPHRASE_HELP = "file holding the KEK passphrase (default: kek_passphrase_file)"
 
 
 def add_kek_parser(commands: Any, add_data_dir: Callable[[argparse.ArgumentParser], None]) -> None:
-    """The `kek` command and its actions, on the CLI's sub-command parsers."""
-    kek = commands.add_parser("kek", help="list, rotate and retire key-encryption keys")
+    """The `kek` and `unseal` commands, on the CLI's sub-command parsers."""
+    kek = commands.add_parser("kek", help="list, rotate, retire and protect key-encryption keys")
     actions = kek.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="KEK ids, when made, and how many secrets each seals")
     rotate = actions.add_parser(
@@ -35,88 +44,270 @@ def add_kek_parser(commands: Any, add_data_dir: Callable[[argparse.ArgumentParse
     rotate.add_argument("--batch", type=int, default=50, help="secrets per write transaction")
     retire = actions.add_parser("retire", help="remove an old KEK that nothing uses any more")
     retire.add_argument("kek_id", help="the id `pica kek list` shows (kek-...)")
-    for sub in (listing, rotate, retire):
+    protect = actions.add_parser(
+        "protect", help="wrap the KEK file under a passphrase: pica then starts sealed"
+    )
+    unprotect = actions.add_parser("unprotect", help="write the KEK file's keys back in the clear")
+    for sub in (listing, rotate, retire, protect, unprotect):
         add_data_dir(sub)
         sub.add_argument("--json", action="store_true", help="machine-readable output")
+    for sub in (rotate, retire):
+        sub.add_argument("--passphrase-file", default=None, help=_PASSPHRASE_HELP)
+    for sub in (protect, unprotect):
+        sub.add_argument("--passphrase-file", required=True, help="file holding the passphrase")
+
+    unseal = commands.add_parser(
+        "unseal", help="give a sealed, running pica serve its KEK passphrase (all workers)"
+    )
+    unseal.add_argument("--passphrase-file", required=True, help="file holding the passphrase")
+    add_data_dir(unseal)
+    unseal.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def run_kek(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.errors import Sealed
     from pica.startup import open_installation
 
+    passphrase_file = getattr(args, "passphrase_file", None)
+    if passphrase_file is not None and args.action in ("rotate", "retire"):
+        settings = dataclasses.replace(settings, kek_passphrase_file=Path(passphrase_file))
     store, key_store = open_installation(settings, initialise=False)
     try:
         if args.action == "list":
             return _list(args, settings, store)
+        if args.action == "protect":
+            return _protect(args, settings, store, key_store)
+        if args.action == "unprotect":
+            return _unprotect(args, settings)
+        if key_store.sealed:
+            raise StartupError(
+                f"the KEK file {settings.resolved_kek_file} is protected by a passphrase: "
+                "give it with --passphrase-file (or kek_passphrase_file)"
+            )
         if args.action == "rotate":
             return _rotate(args, settings, store, key_store)
         return _retire(args, settings, store)
+    except Sealed as error:
+        raise StartupError(error.message) from error
     finally:
         store.dispose()
 
 
+def run_unseal(args: argparse.Namespace, settings: Settings) -> int:
+    """`pica unseal`: check the passphrase against the KEK file, then send it to every process."""
+    from pica.adapters.keystore.kek_file import PassphraseRefused, read_file
+    from pica.unseal_channel import socket_folder, unseal_all
+
+    path = settings.resolved_kek_file
+    content = read_file(path)
+    if content.envelope is None:
+        raise StartupError(
+            f"the KEK file {path} is not protected by a passphrase: nothing to unseal"
+        )
+    passphrase = _passphrase(Path(args.passphrase_file))
+    try:
+        content.opened(content.envelope.derive(passphrase), str(path))
+    except PassphraseRefused as error:
+        raise StartupError(
+            f"the passphrase in {args.passphrase_file} does not open {path}"
+        ) from error
+    answers = unseal_all(settings.data_dir, passphrase)
+    if not answers:
+        raise StartupError(
+            f"no running pica serve listens in {socket_folder(settings.data_dir)}: start "
+            f"`pica serve --data-dir {settings.data_dir}` (it starts sealed), then unseal it"
+        )
+    refused = [a for a in answers if a.result == "refused"]
+    lines = [
+        f"worker {a.pid}: {a.result.replace('-', ' ')}" + (f" ({a.message})" if a.message else "")
+        for a in answers
+    ]
+    _emit(
+        args,
+        {"Processes": [dataclasses.asdict(a) for a in answers]},
+        "\n".join(lines),
+    )
+    return 1 if refused else 0
+
+
+def _passphrase(path: Path) -> bytes:
+    from pica.adapters.keystore.kek_protection import ProtectionError, read_passphrase
+
+    try:
+        return read_passphrase(path)
+    except ProtectionError as error:
+        raise StartupError(str(error)) from error
+
+
 def _list(args: argparse.Namespace, settings: Settings, store: Any) -> int:
-    from pica.adapters.keystore.kek_file import read_entries
+    from pica.adapters.keystore.kek_file import read_file
     from pica.adapters.storage.sealed_secrets import usage_by_key
 
-    entries = read_entries(settings.resolved_kek_file)
+    content = read_file(settings.resolved_kek_file)
     usage = usage_by_key(store)
-    rows = [
-        {
-            "KekId": entry.ref,
-            "CreatedAt": entry.created.isoformat() if entry.created else None,
-            "Current": index == len(entries) - 1,
-            "InUse": {kind: usage.get(entry.ref, {}).get(kind, 0) for kind in _KIND_WORDS},
-        }
-        for index, entry in enumerate(entries)
-    ]
+    created = {e.ref: e.created for e in (*content.entries, *content.credentials)}
+    if content.envelope is None:
+        keys = [(e.ref, "keys") for e in content.entries]
+    else:
+        keys = [(ref, "keys") for ref in content.envelope.refs]
+        keys += [(e.ref, "credentials") for e in content.credentials]
+    # The last key of each role seals: CA and ACM keys, and (protected) access-key secrets.
+    current_refs = {[ref for ref, role in keys if role == role_][-1] for role_ in _roles(keys)}
+    rows = []
     lines = ["KEK_ID                CREATED                    CA_KEYS  ACCESS_KEYS  ACM_KEYS"]
-    for index, entry in enumerate(entries):
-        counts = usage.get(entry.ref, {})
-        created = entry.created.isoformat() if entry.created else "-"
-        lines.append(
-            f"{entry.ref:<21} {created:<26} {counts.get('ca_keys', 0):>7}  "
-            f"{counts.get('access_keys', 0):>11}  {counts.get('acm_keys', 0):>8}"
-            + ("  (current)" if index == len(entries) - 1 else "")
+    for ref, role in keys:
+        counts = usage.get(ref, {})
+        made = created.get(ref)
+        rows.append(
+            {
+                "KekId": ref,
+                "CreatedAt": made.isoformat() if made else None,
+                "Current": ref in current_refs,
+                "Role": role,
+                "InUse": {kind: counts.get(kind, 0) for kind in _KIND_WORDS},
+            }
         )
-    _emit(args, {"Keks": rows}, "\n".join(lines))
+        notes = []
+        if ref in current_refs:
+            notes.append("current")
+        if role == "credentials":
+            notes.append("credentials, in the clear")
+        elif content.protected:
+            notes.append("protected")
+        lines.append(
+            f"{ref:<21} {made.isoformat() if made else '-':<26} {counts.get('ca_keys', 0):>7}  "
+            f"{counts.get('access_keys', 0):>11}  {counts.get('acm_keys', 0):>8}"
+            + (f"  ({', '.join(notes)})" if notes else "")
+        )
+    _emit(args, {"Protected": content.protected, "Keks": rows}, "\n".join(lines))
     return 0
 
 
+def _roles(keys: list[tuple[str, str]]) -> set[str]:
+    return {role for _, role in keys}
+
+
+def _protect(args: argparse.Namespace, settings: Settings, store: Any, key_store: Any) -> int:
+    from pica.adapters.keystore.kek_edits import protect
+    from pica.adapters.keystore.kek_protection import ProtectionError, check_passphrase
+    from pica.unseal_channel import unseal_all
+
+    passphrase = _passphrase(Path(args.passphrase_file))
+    try:
+        check_passphrase(passphrase, args.passphrase_file)
+    except ProtectionError as error:
+        raise StartupError(str(error)) from error
+    path = settings.resolved_kek_file
+    credential = protect(path, passphrase)
+    key_store.unseal(passphrase)  # this process follows the file now protected
+    moved = _rewrap(store, key_store, {"access_keys": credential.ref}, batch=50)
+    told = unseal_all(settings.data_dir, passphrase)
+    text = [
+        f"protected {path} under the passphrase in {args.passphrase_file} (scrypt)",
+        f"moved {moved} access-key secrets under the credential key {credential.ref}, kept in "
+        "the clear so that API calls authenticate while pica is sealed",
+    ]
+    if told:
+        text.append(f"told {len(told)} running pica processes the passphrase")
+    text.append(
+        "a pica started without the passphrase now starts sealed: unseal it with "
+        f"`pica unseal --data-dir {settings.data_dir} --passphrase-file <file>`, or start it "
+        "with PICA_KEK_PASSPHRASE_FILE. Keep the passphrase safe: without it no CA key opens."
+    )
+    _emit(
+        args,
+        {"Protected": True, "CredentialKekId": credential.ref, "Rewrapped": moved},
+        "\n".join(text),
+    )
+    return 0
+
+
+def _unprotect(args: argparse.Namespace, settings: Settings) -> int:
+    from pica.adapters.keystore.kek_edits import unprotect
+    from pica.adapters.keystore.kek_file import PassphraseRefused
+
+    path = settings.resolved_kek_file
+    try:
+        unprotect(path, _passphrase(Path(args.passphrase_file)))
+    except PassphraseRefused as error:
+        raise StartupError(
+            f"the passphrase in {args.passphrase_file} does not open {path}"
+        ) from error
+    _emit(
+        args,
+        {"Protected": False},
+        f"wrote the keys of {path} back in the clear (mode 0600): pica no longer starts sealed",
+    )
+    return 0
+
+
+def _targets(key_store: Any) -> dict[str, str]:
+    """Where each kind of secret belongs now: access keys under the credential key."""
+    current = key_store.current_key_ref
+    return {"ca_keys": current, "acm_keys": current, "access_keys": key_store.credential_key_ref}
+
+
+def _rewrap(store: Any, key_store: Any, targets: dict[str, str], *, batch: int) -> int:
+    from pica.adapters.storage.sealed_secrets import rewrap_pass
+
+    def rewrap(kind: str, old: Any, context: str) -> Any:
+        plain = key_store.open(old, context)
+        if kind == "access_keys":
+            return key_store.seal_credential(plain, context)
+        return key_store.seal(plain, context)
+
+    return rewrap_pass(store, targets, rewrap, batch=batch)
+
+
+def _stale(usage: dict[str, dict[str, int]], targets: dict[str, str]) -> dict[str, dict[str, int]]:
+    """{KEK id: {kind: count}} of the secrets not under their kind's target key."""
+    left: dict[str, dict[str, int]] = {}
+    for ref, kinds in usage.items():
+        for kind, count in kinds.items():
+            if count and targets.get(kind) != ref:
+                left.setdefault(ref, {})[kind] = count
+    return left
+
+
 def _rotate(args: argparse.Namespace, settings: Settings, store: Any, key_store: Any) -> int:
-    from pica.adapters.keystore.kek_file import RELOAD_INTERVAL_SECONDS, add_key
-    from pica.adapters.storage.sealed_secrets import rewrap_pass, usage_by_key
+    from pica.adapters.keystore.kek_edits import add_key
+    from pica.adapters.keystore.kek_file import RELOAD_INTERVAL_SECONDS
+    from pica.adapters.storage.sealed_secrets import usage_by_key
 
     if args.batch < 1:
         raise StartupError("--batch must be at least 1")
     path = settings.resolved_kek_file
-    current = key_store.current_key_ref
-    stale = sorted(ref for ref in usage_by_key(store) if ref != current)
+    targets = _targets(key_store)
     added = None
-    if not stale:
-        added = add_key(path).ref
+    if not _stale(usage_by_key(store), targets):
+        passphrase = None
+        if settings.kek_passphrase_file is not None:
+            passphrase = _passphrase(settings.kek_passphrase_file)
+        added = add_key(path, passphrase).ref
         key_store.reload()
-        current = key_store.current_key_ref
+        targets = _targets(key_store)
+    current = targets["ca_keys"]
     switched_by = time.monotonic() + RELOAD_INTERVAL_SECONDS + 1.0
-
-    def rewrap(old: Any, context: str) -> Any:
-        return key_store.seal(key_store.open(old, context), context)
 
     total = 0
     for _ in range(_MAX_PASSES):
-        if key_store.current_key_ref != current:
+        if _targets(key_store) != targets:
             raise StartupError("the KEK file changed during the rotation (another rotate?)")
-        swapped = rewrap_pass(store, current, rewrap, batch=args.batch)
+        swapped = _rewrap(store, key_store, targets, batch=args.batch)
         total += swapped
         if swapped == 0 and time.monotonic() >= switched_by:
             break
         if swapped == 0:
             time.sleep(max(0.0, switched_by - time.monotonic()))
-    left = {ref: n for ref, n in usage_by_key(store).items() if ref != current}
-    retirable = sorted(ref for ref in _file_refs(settings) if ref != current and ref not in left)
+    left = _stale(usage_by_key(store), targets)
+    in_use = set(usage_by_key(store))
+    retirable = sorted(
+        ref for ref in _file_refs(settings) if ref not in targets.values() and ref not in in_use
+    )
     text = [
         f"added {added}; it seals from now on" if added else f"resumed the rotation to {current}"
     ]
-    text.append(f"re-wrapped {total} sealed secrets under {current}")
+    text.append(f"re-wrapped {total} sealed secrets under {_listed(set(targets.values()))}")
     if left:
         text.append(
             f"still sealed under older keys: {_describe(left)}; run `pica kek rotate` again"
@@ -132,7 +323,7 @@ def _rotate(args: argparse.Namespace, settings: Settings, store: Any, key_store:
 
 
 def _retire(args: argparse.Namespace, settings: Settings, store: Any) -> int:
-    from pica.adapters.keystore.kek_file import remove_key
+    from pica.adapters.keystore.kek_edits import remove_key
     from pica.adapters.storage.sealed_secrets import usage_by_key
 
     ref = args.kek_id
@@ -141,15 +332,22 @@ def _retire(args: argparse.Namespace, settings: Settings, store: Any) -> int:
         raise StartupError(
             f"{ref} still seals {_describe({ref: used})}: run `pica kek rotate` first"
         )
-    remove_key(settings.resolved_kek_file, ref)
+    passphrase = None
+    if settings.kek_passphrase_file is not None:
+        passphrase = _passphrase(settings.kek_passphrase_file)
+    remove_key(settings.resolved_kek_file, ref, passphrase)
     _emit(args, {"RetiredKekId": ref}, f"retired {ref}")
     return 0
 
 
-def _file_refs(settings: Settings) -> list[str]:
-    from pica.adapters.keystore.kek_file import read_entries
+def _file_refs(settings: Settings) -> tuple[str, ...]:
+    from pica.adapters.keystore.kek_file import read_file
 
-    return [entry.ref for entry in read_entries(settings.resolved_kek_file)]
+    return read_file(settings.resolved_kek_file).refs
+
+
+def _listed(refs: set[str]) -> str:
+    return " and ".join(sorted(refs))
 
 
 def _describe(usage: dict[str, dict[str, int]]) -> str:

@@ -2,7 +2,8 @@
 
 Each is the cheapest operation that proves the dependency usable, not merely configured:
 - database: one `SELECT 1` on a read-only connection (no write lock on SQLite);
-- key store: seal and open a few bytes, as every CA key and access-key secret is opened;
+- key store: seal and open a few bytes, as every CA key and access-key secret is opened (and
+  not sealed: a protected KEK file not unsealed yet makes `/readyz` say "sealed");
 - object store: the local store's folder must be writable by pica (where CRLs go); an S3 store
   must answer a read of an object that need not exist (a missing object is an answer,
   unreachable or refused is not).
@@ -11,10 +12,12 @@ Each is the cheapest operation that proves the dependency usable, not merely con
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from pica.adapters.storage.monitoring import StoredState
 from pica.authority.ports import KeyStore, ObjectStore
+from pica.errors import Sealed
 from pica.settings import Settings
 from pica.wire.health_http import ReadinessCheck
 
@@ -24,9 +27,15 @@ _PROBE_CONTEXT = "pica-readiness"
 
 
 def readiness_checks(
-    settings: Settings, state: StoredState, key_store: KeyStore, objects: ObjectStore
+    settings: Settings,
+    state: StoredState,
+    key_store: KeyStore,
+    objects: ObjectStore,
+    sealed: Callable[[], bool] = lambda: False,
 ) -> tuple[ReadinessCheck, ...]:
     def key_store_check() -> None:
+        if sealed():
+            raise Sealed()  # `/readyz` answers "sealed" until `pica unseal`
         plaintext = os.urandom(16)
         if key_store.open(key_store.seal(plaintext, _PROBE_CONTEXT), _PROBE_CONTEXT) != plaintext:
             raise RuntimeError("the key store opened a sealed probe to other bytes")

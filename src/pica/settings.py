@@ -73,6 +73,13 @@ class Settings:
             "key-encryption key file (default: kek in the data dir); back it up with the database"
         ),
     )
+    kek_passphrase_file: Path | None = field(
+        default=None,
+        metadata=_meaning(
+            "file holding the passphrase of a protected KEK file (pica kek protect); without "
+            "it such a pica starts sealed until `pica unseal`"
+        ),
+    )
     region: str = field(default="us-east-1", metadata=_meaning("AWS region written into ARNs"))
     partition: str = field(default="aws", metadata=_meaning("AWS partition written into ARNs"))
     workers: int = field(default=1, metadata=_meaning("worker processes"))

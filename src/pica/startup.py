@@ -134,7 +134,7 @@ def _require_data_dir_for_sqlite(settings: Settings) -> None:
 
 def _open_key_store(settings: Settings, store: SqlStore, *, may_create: bool) -> FileKeyStore:
     from pica.adapters.keystore import is_token_ref
-    from pica.adapters.keystore.kek_file import FileKeyStore, KeyStoreError
+    from pica.adapters.keystore.kek_file import FileKeyStore, KeyStoreError, PassphraseRefused
     from pica.adapters.storage.sql_store import DatabaseUnavailable
 
     path = settings.resolved_kek_file
@@ -157,7 +157,12 @@ def _open_key_store(settings: Settings, store: SqlStore, *, may_create: bool) ->
                     "point kek_file (PICA_KEK_FILE) at the existing one"
                 )
             FileKeyStore.create(path)
-        key_store = FileKeyStore.load(path)
+        key_store = FileKeyStore.load(path, _passphrase(settings))
+    except PassphraseRefused as error:
+        raise StartupError(
+            f"the passphrase in {settings.kek_passphrase_file} (kek_passphrase_file, "
+            f"PICA_KEK_PASSPHRASE_FILE) does not open the KEK file {path}"
+        ) from error
     except KeyStoreError as error:
         raise StartupError(str(error)) from error
     missing = used - key_store.key_refs
@@ -167,6 +172,18 @@ def _open_key_store(settings: Settings, store: SqlStore, *, may_create: bool) ->
             "database: restore the KEK file that holds it, or point kek_file (PICA_KEK_FILE) at it"
         )
     return key_store
+
+
+def _passphrase(settings: Settings) -> bytes | None:
+    """The KEK passphrase from kek_passphrase_file, if set (one line naming it if unreadable)."""
+    from pica.adapters.keystore.kek_protection import ProtectionError, read_passphrase
+
+    if settings.kek_passphrase_file is None:
+        return None
+    try:
+        return read_passphrase(settings.kek_passphrase_file)
+    except ProtectionError as error:
+        raise StartupError(str(error)) from error
 
 
 def _make_private_dirs(path: Path) -> None:

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from pica.adapters.keystore.kek_file import add_key, read_entries
+from pica.adapters.keystore.kek_edits import add_key
+from pica.adapters.keystore.kek_file import read_entries
 from tests.support.acm import acm_client
 from tests.support.pki import issue, make_csr, new_root
 from tests.support.server import LiveServer, free_port

@@ -16,12 +16,11 @@ from pica.adapters.keystore.kek_file import (
     FileKeyStore,
     KekEntry,
     KeyStoreError,
-    add_key,
     key_ref_for,
     parse_entries,
     read_entries,
-    remove_key,
 )
+from pica.adapters.keystore.kek_edits import add_key, remove_key
 from pica.authority.model import SealedKey
 
 KEY = bytes(range(32))

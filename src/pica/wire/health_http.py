@@ -4,7 +4,8 @@
   restarts on failure restarts only a process that is really stuck.
 - `/readyz`: pica can serve API calls: each readiness check (the database answers, the key
   store seals and opens, the object store answers) passed. 503 with the failing check's reason
-  otherwise, so a load balancer sends traffic elsewhere without restarting anything.
+  otherwise, so a load balancer sends traffic elsewhere without restarting anything. A sealed
+  pica (`pica kek protect`, not unsealed yet) answers 503 with `"status": "sealed"`.
 
 The checks run off the event loop, one after the other, and their verdict is kept for
 `READY_CACHE_SECONDS`, so probes from several balancers cost at most one round of checks per
@@ -24,6 +25,8 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+
+from pica.errors import Sealed
 
 log = logging.getLogger("pica.health")
 
@@ -72,6 +75,9 @@ class HealthEndpoints:
         for item in self._checks:
             try:
                 item.check()
+            except Sealed as error:
+                results[item.name] = "sealed"
+                return 503, {"status": "sealed", "reason": error.message, "checks": results}
             except Exception as error:
                 reason = " ".join(str(error).split()) or type(error).__name__
                 results[item.name] = "failing"

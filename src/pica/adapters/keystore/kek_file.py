@@ -9,6 +9,11 @@ The last key is the current one (used to seal); every listed key can still open.
 is the `key_ref` stored beside each ciphertext, so a row names the key that opens it. The
 `created=` field is optional (files written before rotation existed lack it).
 
+A protected file (`pica kek protect`, `kek_protection.py`) holds those lines inside a
+passphrase envelope, beside `credentials kek-...` lines in the clear that seal access-key
+secrets only. Until the passphrase is given (`unseal`) the store is *sealed*: it opens and seals
+access-key secrets, and everything else raises `pica.errors.Sealed` (HTTP 503 on the wire).
+
 A running server learns of a rotation without a restart: `open` re-reads the file when it meets
 a key id it does not hold, and `seal` re-reads it (at most once a second) when the file changed,
 so new secrets are sealed under the new key within a second. Keys once read stay in memory until
@@ -19,6 +24,9 @@ id) as associated data: a ciphertext moved to another row, or altered, does not 
 
 The file is created with mode 0600 and a file readable by group or others is refused: it
 protects every CA key, so it must be as private as the keys themselves.
+
+Past ~400 lines because the file's two forms (plain and protected) and the store that follows
+them while a server runs change together; changing the file is in `kek_edits.py`.
 """
 
 from __future__ import annotations
@@ -31,8 +39,6 @@ import secrets
 import stat
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +46,16 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from pica.adapters.keystore.kek_protection import (
+    CREDENTIALS,
+    PROTECTED,
+    Envelope,
+    ProtectionError,
+    WrongPassphrase,
+    parse_envelope,
+)
 from pica.authority.model import SealedKey
+from pica.errors import Sealed
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -49,6 +64,11 @@ _CREATED = "created="
 _HEADER = (
     "# pica key-encryption keys: one 'kek-<id> <base64 key> [created=<time>]' per line;\n"
     "# the last one seals. Losing this file makes every stored secret unreadable.\n"
+)
+_PROTECTED_HEADER = (
+    "# pica key-encryption keys, protected by a passphrase (pica kek protect): the keys are in\n"
+    "# the 'protected' line; 'credentials' lines seal access-key secrets only. Losing this file\n"
+    "# or the passphrase makes every stored secret unreadable.\n"
 )
 # How often `seal` may stat the file to notice a rotation made by another process.
 RELOAD_INTERVAL_SECONDS = 1.0
@@ -59,6 +79,10 @@ class KeyStoreError(Exception):
 
     An internal failure (a misconfigured or tampered installation), never the caller's fault.
     """
+
+
+class PassphraseRefused(KeyStoreError):
+    """The passphrase given does not open the protected KEK file."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +101,47 @@ class KekEntry:
         return f"{self.ref} {encoded} {_CREATED}{stamp}"
 
 
+@dataclass(frozen=True)
+class KekFile:
+    """What a KEK file holds: its key lines, or an envelope and the credential keys beside it."""
+
+    entries: tuple[KekEntry, ...]  # an unprotected file's keys (none when protected)
+    envelope: Envelope | None = None
+    credentials: tuple[KekEntry, ...] = ()  # a protected file's keys in the clear
+
+    @property
+    def protected(self) -> bool:
+        return self.envelope is not None
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        """Every key id the file names, in file order."""
+        inside = self.envelope.refs if self.envelope is not None else ()
+        return tuple(e.ref for e in self.entries) + inside + tuple(e.ref for e in self.credentials)
+
+    def opened(self, derived: bytes, where: str) -> list[KekEntry]:
+        """The keys inside the envelope, opened with the derived passphrase key."""
+        assert self.envelope is not None
+        try:
+            text = self.envelope.open(derived)
+        except WrongPassphrase as error:
+            raise PassphraseRefused(f"the passphrase does not open the KEK file {where}") from error
+        entries = parse_entries(text, f"{where} (inside the envelope)")
+        if tuple(e.ref for e in entries) != self.envelope.refs:
+            raise KeyStoreError(f"the KEK file {where} lists other keys than its envelope holds")
+        return entries
+
+    def render(self) -> str:
+        if self.envelope is None:
+            return render_entries(list(self.entries))
+        return (
+            _PROTECTED_HEADER
+            + self.envelope.line()
+            + "\n"
+            + "".join(f"{CREDENTIALS} {entry.line()}\n" for entry in self.credentials)
+        )
+
+
 def new_entry() -> KekEntry:
     """A fresh random KEK, stamped now."""
     key = secrets.token_bytes(KEY_BYTES)
@@ -91,25 +156,72 @@ def key_ref_for(key: bytes) -> str:
 class FileKeyStore:
     """The `KeyStore` port backed by a KEK file; every key lives in memory once opened."""
 
-    def __init__(self, keys: dict[str, bytes], current: str, path: Path | None = None) -> None:
-        if current not in keys:
+    def __init__(self, keys: dict[str, bytes], current: str | None, path: Path | None = None):
+        if current is not None and current not in keys:
             raise KeyStoreError(f"current key {current} is not among the keys")
         self._keys = {ref: AESGCM(key) for ref, key in keys.items()}
-        self._current = current
+        self._current = current  # None: sealed (a protected file not opened yet)
+        self._credential_current: str | None = None  # a protected file's credential key
+        self._listed: frozenset[str] = frozenset()  # ids inside the envelope, held or not
+        self._unlock: tuple[bytes, bytes] | None = None  # (salt, derived key) this process used
         self._path = path  # None: a fixed set of keys, never re-read
         self._lock = threading.Lock()
         self._signature = _file_signature(path) if path is not None else None
         self._checked = time.monotonic()
 
     @property
-    def current_key_ref(self) -> str:
+    def sealed(self) -> bool:
+        """True while a protected file's keys are not open: only access-key secrets work."""
         self._refresh_if_changed()
+        return self._current is None
+
+    @property
+    def current_key_ref(self) -> str:
+        """The key that seals CA keys and ACM keys (Sealed while sealed)."""
+        self._refresh_if_changed()
+        if self._current is None:
+            raise Sealed()
         return self._current
 
     @property
+    def credential_key_ref(self) -> str:
+        """The key that seals access-key secrets: a protected file's credential key, else the
+        current one."""
+        self._refresh_if_changed()
+        ref = self._credential_current or self._current
+        if ref is None:
+            raise Sealed()
+        return ref
+
+    @property
     def key_refs(self) -> frozenset[str]:
-        """Every key id this store can open (those in the file, and any read earlier)."""
-        return frozenset(self._keys)
+        """Every key id this store can open or could open unsealed (the file's, and any read
+        earlier)."""
+        return frozenset(self._keys) | self._listed
+
+    def for_credentials(self) -> CredentialKeys:
+        """The `KeyStore` to seal access-key secrets with (openable while sealed)."""
+        return CredentialKeys(self)
+
+    def unseal(self, passphrase: bytes) -> bool:
+        """Open the protected file's keys with `passphrase`; True if the store was sealed.
+
+        Raises PassphraseRefused for a wrong passphrase (the store stays as it was). The slow
+        derivation runs outside the lock: requests keep being served meanwhile.
+        """
+        assert self._path is not None
+        content = read_file(self._path)
+        if content.envelope is None:
+            self._apply(content)
+            return False
+        derived = content.envelope.derive(passphrase)
+        content.opened(derived, str(self._path))  # refuses a wrong passphrase
+        with self._lock:
+            was_sealed = self._current is None
+            self._unlock = (content.envelope.salt, derived)
+            self._apply_locked(content)
+            self._signature = _file_signature(self._path)
+        return was_sealed
 
     def reload(self) -> None:
         """Re-read the file: add the keys it gained and take its last key as the sealing one.
@@ -121,15 +233,39 @@ class FileKeyStore:
             return
         signature = _file_signature(self._path)
         try:
-            entries = read_entries(self._path)
+            content = read_file(self._path)
         except KeyStoreError:
             return
         with self._lock:
-            for entry in entries:
-                if entry.ref not in self._keys:
-                    self._keys[entry.ref] = AESGCM(entry.key)
-            self._current = entries[-1].ref
+            self._apply_locked(content)
             self._signature = signature
+
+    def _apply(self, content: KekFile) -> None:
+        with self._lock:
+            self._apply_locked(content)
+
+    def _apply_locked(self, content: KekFile) -> None:
+        for entry in (*content.entries, *content.credentials):
+            if entry.ref not in self._keys:
+                self._keys[entry.ref] = AESGCM(entry.key)
+        envelope = content.envelope
+        if envelope is None:
+            self._current = content.entries[-1].ref
+            self._credential_current = None
+            self._listed = frozenset()
+            return
+        self._listed = frozenset(envelope.refs)
+        self._credential_current = content.credentials[-1].ref
+        if self._unlock is None or self._unlock[0] != envelope.salt:
+            return  # keep what this process holds (nothing, if it never unsealed)
+        try:
+            inside = content.opened(self._unlock[1], str(self._path))
+        except KeyStoreError:
+            return
+        for entry in inside:
+            if entry.ref not in self._keys:
+                self._keys[entry.ref] = AESGCM(entry.key)
+        self._current = inside[-1].ref
 
     def _refresh_if_changed(self) -> None:
         if self._path is None:
@@ -145,35 +281,42 @@ class FileKeyStore:
     def create(cls, path: Path) -> None:
         """Create the KEK file at `path` with one fresh key, unless a file is already there.
 
-        Creation is atomic and race-free: the key is written and synced to a private temporary
-        file that is then hard-linked into place, so several processes starting at once end up
-        sharing whichever file appeared first, and no process ever reads a half-written file.
-        Whether a missing file may be created at all is the caller's decision: never beside
-        data sealed under another key (`pica.startup` makes it).
+        Creation is atomic and race-free (`kek_edits.create_file`). Whether a missing file may
+        be created at all is the caller's decision: never beside data sealed under another key
+        (`pica.startup` makes it).
         """
+        from pica.adapters.keystore.kek_edits import create_file
+
         if not path.exists():
             try:
-                _create(path)
+                create_file(path)
             except OSError as error:
                 reason = error.strerror or str(error)
                 raise KeyStoreError(f"cannot create the KEK file {path}: {reason}") from error
 
     @classmethod
-    def load(cls, path: Path) -> FileKeyStore:
-        """Open the KEK file at `path`; a missing file is an error, never created here."""
-        return cls._load(path)
+    def load(cls, path: Path, passphrase: bytes | None = None) -> FileKeyStore:
+        """Open the KEK file at `path`; a missing file is an error, never created here.
 
-    @classmethod
-    def _load(cls, path: Path) -> FileKeyStore:
-        entries = read_entries(path)
-        return cls({e.ref: e.key for e in entries}, entries[-1].ref, path)
+        A protected file opens sealed unless `passphrase` is given (PassphraseRefused if wrong).
+        """
+        content = read_file(path)
+        store = cls({}, None, path)
+        store._apply(content)
+        if content.protected and passphrase is not None:
+            store.unseal(passphrase)
+        return store
 
     def seal(self, plaintext: bytes, context: str) -> SealedKey:
-        self._refresh_if_changed()
-        current = self._current
+        return self._seal_under(self.current_key_ref, plaintext, context)
+
+    def seal_credential(self, plaintext: bytes, context: str) -> SealedKey:
+        return self._seal_under(self.credential_key_ref, plaintext, context)
+
+    def _seal_under(self, ref: str, plaintext: bytes, context: str) -> SealedKey:
         nonce = secrets.token_bytes(NONCE_BYTES)
-        sealed = self._keys[current].encrypt(nonce, plaintext, context.encode("utf-8"))
-        return SealedKey(key_ref=current, ciphertext=nonce + sealed)
+        sealed = self._keys[ref].encrypt(nonce, plaintext, context.encode("utf-8"))
+        return SealedKey(key_ref=ref, ciphertext=nonce + sealed)
 
     def open(self, sealed: SealedKey, context: str) -> bytes:
         aead = self._keys.get(sealed.key_ref)
@@ -181,6 +324,8 @@ class FileKeyStore:
             self.reload()  # sealed by a process that already knows a newer key
             aead = self._keys.get(sealed.key_ref)
         if aead is None:
+            if sealed.key_ref in self._listed:
+                raise Sealed()
             raise KeyStoreError(f"no key-encryption key {sealed.key_ref!r} in the KEK file")
         nonce, body = sealed.ciphertext[:NONCE_BYTES], sealed.ciphertext[NONCE_BYTES:]
         try:
@@ -191,12 +336,84 @@ class FileKeyStore:
             ) from error
 
 
-def read_entries(path: Path) -> list[KekEntry]:
-    """The keys in the KEK file at `path`, in file order (the last one seals).
+class CredentialKeys:
+    """The `KeyStore` of access-key secrets: sealed under a protected file's credential key
+    (in the clear), so SigV4 authenticates calls while pica is sealed; opens like the store."""
+
+    def __init__(self, store: FileKeyStore) -> None:
+        self._store = store
+
+    def seal(self, plaintext: bytes, context: str) -> SealedKey:
+        return self._store.seal_credential(plaintext, context)
+
+    def open(self, sealed: SealedKey, context: str) -> bytes:
+        return self._store.open(sealed, context)
+
+
+def read_file(path: Path) -> KekFile:
+    """What the KEK file at `path` holds, protected or not.
 
     Refuses a file that is not regular, is reachable by group or others, or holds no key.
     """
-    return parse_entries(_read_private_text(path), str(path))
+    return parse_file(_read_private_text(path), str(path))
+
+
+def parse_file(text: str, where: str) -> KekFile:
+    """The KEK file's text, protected or not; `where` names it in messages."""
+    entries: list[KekEntry] = []
+    credentials: list[KekEntry] = []
+    envelopes: list[Envelope] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        at = f"{where}:{number}"
+        if line.startswith(PROTECTED + " "):
+            try:
+                envelopes.append(parse_envelope(line, at))
+            except ProtectionError as error:
+                raise KeyStoreError(str(error)) from error
+        elif line.startswith(CREDENTIALS + " "):
+            credentials.append(_parse_line(line[len(CREDENTIALS) + 1 :].strip(), at))
+        else:
+            entries.append(_parse_line(line, at))
+    if not envelopes:
+        if credentials:
+            raise KeyStoreError(f"the KEK file {where} has credentials lines but no protected one")
+        content = KekFile(tuple(_unique(entries, where)))
+    elif len(envelopes) > 1 or entries or not credentials:
+        raise KeyStoreError(
+            f"the KEK file {where} is damaged: a protected file holds one protected line, "
+            "at least one credentials line and no other key"
+        )
+    else:
+        content = KekFile((), envelopes[0], tuple(credentials))
+    if not content.refs:
+        raise KeyStoreError(f"the KEK file {where} holds no key")
+    if len(set(content.refs)) != len(content.refs):
+        raise KeyStoreError(f"the KEK file {where} lists a key twice")
+    return content
+
+
+def _unique(entries: list[KekEntry], where: str) -> list[KekEntry]:
+    seen: set[str] = set()
+    for entry in entries:
+        if entry.ref in seen:
+            raise KeyStoreError(f"{where}: key {entry.ref} is listed twice")
+        seen.add(entry.ref)
+    return entries
+
+
+def read_entries(path: Path) -> list[KekEntry]:
+    """The keys of the unprotected KEK file at `path`, in file order (the last one seals).
+
+    Refuses a file that is not regular, is reachable by group or others, holds no key, or is
+    protected by a passphrase (`read_file` reads those).
+    """
+    content = read_file(path)
+    if content.protected:
+        raise KeyStoreError(f"the KEK file {path} is protected by a passphrase")
+    return list(content.entries)
 
 
 def parse_entries(text: str, where: str) -> list[KekEntry]:
@@ -220,63 +437,6 @@ def parse_entries(text: str, where: str) -> list[KekEntry]:
 def render_entries(entries: list[KekEntry]) -> str:
     """The KEK file's text for `entries` (the last one seals)."""
     return _HEADER + "".join(entry.line() + "\n" for entry in entries)
-
-
-def add_key(path: Path) -> KekEntry:
-    """Append a fresh key to the KEK file, atomically; it becomes the sealing key."""
-    with _file_lock(path):
-        entries = read_entries(path)
-        entry = new_entry()
-        replace_text(path, render_entries([*entries, entry]))
-        return entry
-
-
-def remove_key(path: Path, ref: str) -> None:
-    """Drop key `ref` from the KEK file, atomically. The caller checked nothing uses it."""
-    with _file_lock(path):
-        entries = read_entries(path)
-        kept = [entry for entry in entries if entry.ref != ref]
-        if len(kept) == len(entries):
-            raise KeyStoreError(f"no key-encryption key {ref} in the KEK file {path}")
-        if entries[-1].ref == ref:
-            raise KeyStoreError(
-                f"{ref} is the current (sealing) key-encryption key: run `pica kek rotate` first"
-            )
-        replace_text(path, render_entries(kept))
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """Serialise changes to the KEK file between processes (two `pica kek` at once)."""
-    import fcntl
-
-    target = path.resolve()
-    lock_path = target.with_name(f".{target.name}.lock")
-    descriptor = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)
-
-
-def replace_text(path: Path, content: str) -> None:
-    """Replace the KEK file's content atomically (write, fsync, rename over), mode 0600.
-
-    A symlinked KEK file has its target replaced, so the link keeps pointing at the keys.
-    """
-    target = path.resolve()
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-        _sync_directory(target.parent)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _file_signature(path: Path) -> tuple[int, int, int] | None:
@@ -333,30 +493,3 @@ def _parse_line(line: str, where: str) -> KekEntry:
     if key_ref_for(key) != ref:
         raise KeyStoreError(f"{where}: the key does not match its label {ref} (corrupted?)")
     return KekEntry(ref, key, created)
-
-
-def _create(path: Path) -> None:
-    content = render_entries([new_entry()])
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return  # another process created it first: use theirs
-        _sync_directory(path.parent)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the new directory entry durable (a crash must not lose the key once it was used)."""
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -16,7 +16,7 @@ a rotation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +50,8 @@ KINDS = (
     SecretKind("acm_keys", acm_certificates, "arn", "private_key_ref", "private_key_ciphertext"),
 )
 
-Rewrap = Callable[[SealedKey, str], SealedKey]
+# (kind name, the sealed secret, its context) -> the same secret sealed under the kind's target.
+Rewrap = Callable[[str, SealedKey, str], SealedKey]
 
 
 def usage_by_key(store: SqlStore) -> dict[str, dict[str, int]]:
@@ -69,8 +70,13 @@ def usage_by_key(store: SqlStore) -> dict[str, dict[str, int]]:
     return usage
 
 
-def rewrap_pass(store: SqlStore, current: str, rewrap: Rewrap, *, batch: int = 50) -> int:
-    """Re-wrap, batch by batch, every secret not sealed under `current`; the number swapped.
+def rewrap_pass(
+    store: SqlStore, targets: Mapping[str, str], rewrap: Rewrap, *, batch: int = 50
+) -> int:
+    """Re-wrap, batch by batch, every secret of each kind in `targets` ({kind name: KEK id})
+    not sealed under that kind's target key; the number swapped. Kinds left out are untouched
+    (a protected KEK file seals access-key secrets under its credential key, the rest under
+    its current key).
 
     Each batch is read in a read-only transaction, re-wrapped outside any transaction (the
     cryptography happens while requests keep writing) and swapped in one short write
@@ -78,6 +84,9 @@ def rewrap_pass(store: SqlStore, current: str, rewrap: Rewrap, *, batch: int = 5
     """
     swapped = 0
     for kind in KINDS:
+        current = targets.get(kind.name)
+        if current is None:
+            continue
         context, ref, body = (kind.column(n) for n in (kind.context, kind.key_ref, kind.ciphertext))
         after = ""
         while True:
@@ -100,7 +109,7 @@ def rewrap_pass(store: SqlStore, current: str, rewrap: Rewrap, *, batch: int = 5
             changes = []
             for row_context, row_ref, row_body in rows:
                 old = SealedKey(str(row_ref), bytes(row_body))
-                changes.append((str(row_context), old, rewrap(old, str(row_context))))
+                changes.append((str(row_context), old, rewrap(kind.name, old, str(row_context))))
             with store.writing() as connection:
                 for row_context, old, new in changes:
                     statement = (

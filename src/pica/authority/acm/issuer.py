@@ -32,6 +32,7 @@ from pica.errors import (
     NotFound,
     PicaError,
     RequestFailed,
+    Sealed,
 )
 
 # RFC 5280's upper bound for a CommonName; ACM: the first domain name cannot exceed 64 octets.
@@ -143,6 +144,8 @@ class AcmIssuer:
         try:
             certificate_arn = self._certificates.issue(caller, request)
             issued = self._certificates.get(caller, ca_arn, certificate_arn)
+        except Sealed:
+            raise  # not a refusal: the same request succeeds once pica is unsealed
         except PicaError as error:
             raise IssueRefused(failure_reason(error), error.message) from error
         facts = certificate_facts(issued.certificate)

@@ -32,6 +32,7 @@ from pica.authority.ocsp.signature import (
     signature_algorithm_identifier,
 )
 from pica.authority.ports import Clock, SigningKeyStore, Store, Transaction
+from pica.errors import Sealed
 
 log = logging.getLogger("pica.ocsp")
 
@@ -110,6 +111,9 @@ class OcspResponder:
             return _unsuccessful(OcspResponseStatus.MALFORMED_REQUEST)
         try:
             return self._answer(request)
+        except Sealed:
+            # RFC 6960 4.2.1 tryLater: unsigned, as pica cannot sign until it is unsealed.
+            return _unsuccessful(OcspResponseStatus.TRY_LATER)
         except Exception:
             log.exception("OCSP response failed")
             return _unsuccessful(OcspResponseStatus.INTERNAL_ERROR)

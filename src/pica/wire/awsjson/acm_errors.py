@@ -7,6 +7,7 @@ InvalidArgsException, ConflictException for a race); every ACM modelled exceptio
 from __future__ import annotations
 
 from pica import errors as e
+from pica.wire.awsjson.errors import SERVICE_UNAVAILABLE
 
 ERROR_CODES: dict[type[e.PicaError], str] = {
     e.NotFound: "ResourceNotFoundException",
@@ -24,6 +25,7 @@ ERROR_CODES: dict[type[e.PicaError], str] = {
     e.InvalidNextToken: "InvalidArgsException",
     e.ConcurrentModification: "ConflictException",
     e.Conflict: "ConflictException",
+    e.Sealed: SERVICE_UNAVAILABLE,
 }
 
 

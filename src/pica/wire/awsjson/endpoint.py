@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from pica.authority.ca_access import AUDITED_ACTIONS, Caller
-from pica.errors import PicaError
+from pica.errors import PicaError, Sealed
 from pica.wire.api_call import ApiCall, ApiCallObserver
 from pica.wire.awsjson.dispatch import DISPATCH, TARGET_PREFIX
-from pica.wire.awsjson.errors import code_for
+from pica.wire.awsjson.errors import SERVICE_UNAVAILABLE, code_for, status_for
 from pica.wire.awsjson.handlers import ApiServices, RequestContext
 from pica.wire.awsjson.rpcv2cbor import (
     PROTOCOL_HEADER,
@@ -217,6 +217,8 @@ class AwsJsonEndpoint:
             )
         except AuthenticationError as exc:
             return error_response(exc.status, exc.code, exc.message, request_id)
+        except Sealed as exc:  # an access key sealed under a protected KEK (mid-protect)
+            return error_response(503, SERVICE_UNAVAILABLE, exc.message, request_id)
         call.note_caller(verified.account_id, verified.access_key_id)
 
         if entry is None:
@@ -286,7 +288,7 @@ class AwsJsonEndpoint:
             code = api.code_for(exc)
             if api is self._default_api:
                 await self._record_refusal(caller, operation, params, code)
-            return error_response(400, code, exc.message, request_id)
+            return error_response(status_for(exc), code, exc.message, request_id)
         call.note_result(result)
         if cbor is None:
             return json_response(200, result, request_id)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pica import errors as e
 
-# Every ACM PCA modelled exception is HTTP 400.
+# Not in the service models: the code AWS services answer with HTTP 503, which every SDK's
+# retry handler retries (the call succeeds once pica is unsealed).
+SERVICE_UNAVAILABLE = "ServiceUnavailableException"
+
+# Every ACM PCA modelled exception is HTTP 400; `status_for` names the exceptions to that.
 ERROR_CODES: dict[type[e.PicaError], str] = {
     e.NotFound: "ResourceNotFoundException",
     e.AccessDenied: "AccessDeniedException",
@@ -26,6 +30,7 @@ ERROR_CODES: dict[type[e.PicaError], str] = {
     e.LockoutPrevented: "LockoutPreventedException",
     e.PermissionAlreadyExists: "PermissionAlreadyExistsException",
     e.ConcurrentModification: "ConcurrentModificationException",
+    e.Sealed: SERVICE_UNAVAILABLE,
 }
 
 
@@ -36,3 +41,8 @@ def code_for(error: e.PicaError) -> str:
             return code
     # Conflict or a bare PicaError reaching the edge: the request raced and lost.
     return "ConcurrentModificationException"
+
+
+def status_for(error: e.PicaError) -> int:
+    """The HTTP status of a refusal: 503 for sealed (retryable), 400 for all the rest."""
+    return 503 if isinstance(error, e.Sealed) else 400
