@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pica.adapters.keystore import kek_file
+from pica.adapters.keystore.kek_edits import add_key, remove_key
 from pica.adapters.keystore.kek_file import (
     FileKeyStore,
     KekEntry,
@@ -20,7 +21,6 @@ from pica.adapters.keystore.kek_file import (
     parse_entries,
     read_entries,
 )
-from pica.adapters.keystore.kek_edits import add_key, remove_key
 from pica.authority.model import SealedKey
 
 KEY = bytes(range(32))
