@@ -47,6 +47,7 @@ from pica.authority.ocsp.responder import OcspResponder
 from pica.authority.permissions import PermissionService
 from pica.authority.ports import (
     AcmRenewalPermission,
+    AcmStore,
     Clock,
     KeyStore,
     ObjectStore,
@@ -155,13 +156,52 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
     except RateSettingError as exc:
         raise StartupError(str(exc)) from exc
     store, key_store = open_installation(settings, initialise=initialise)
-    clock = clock or SystemClock()
     try:
         keys = open_signing_key_store(settings, store, key_store)
     except BaseException:
         store.dispose()
         raise
     objects = build_object_store(settings)
+    built = build_services(settings, store, key_store, keys, objects, clock or SystemClock())
+    return Runtime(
+        settings,
+        store,
+        built.services,
+        built.publisher,
+        built.ocsp,
+        built.wakeup,
+        objects,
+        key_store,
+        built.audit_wakeup,
+        built.findings,
+        built.acm,
+        keys,
+    )
+
+
+@dataclass
+class Services:
+    """The domain services of one process, wired on whatever store and key stores it has."""
+
+    services: ApiServices
+    publisher: CrlPublisher
+    ocsp: OcspResponder
+    acm: AcmServices
+    wakeup: Wakeup
+    audit_wakeup: Wakeup
+    findings: FindingsFanOut
+
+
+def build_services(
+    settings: Settings,
+    store: AcmStore,
+    key_store: FileKeyStore,
+    keys: SigningKeyStore,
+    objects: ObjectStore,
+    clock: Clock,
+) -> Services:
+    """Every service on `store` (the SQL store here; the service tests pass their in-memory
+    one, so the wiring is written once)."""
     urls = RevocationUrls(
         object_url=objects.object_url,
         default_ocsp_url=f"{settings.resolved_public_url}/ocsp",
@@ -196,28 +236,20 @@ def build_runtime(settings: Settings, *, initialise: bool, clock: Clock | None =
         audit_reports=AuditReportService(store, objects, clock, audit_wakeup),
         audit_trail=AuditTrail(store, clock),
     )
-    publisher = CrlPublisher(store, objects, keys, clock, urls)
-    acm = build_acm_services(settings, store, key_store, services.certificates, clock)
-    ocsp = OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated")
-    return Runtime(
-        settings,
-        store,
-        services,
-        publisher,
-        ocsp,
-        wakeup,
-        objects,
-        key_store,
-        audit_wakeup,
-        findings,
-        acm,
-        keys,
+    return Services(
+        services=services,
+        publisher=CrlPublisher(store, objects, keys, clock, urls),
+        ocsp=OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated"),
+        acm=build_acm_services(settings, store, key_store, services.certificates, clock),
+        wakeup=wakeup,
+        audit_wakeup=audit_wakeup,
+        findings=findings,
     )
 
 
 def build_acm_services(
     settings: Settings,
-    store: SqlStore,
+    store: AcmStore,
     key_store: KeyStore,
     certificates: CertificateService,
     clock: Clock,

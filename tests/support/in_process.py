@@ -1,10 +1,8 @@
 """pica's services in-process over the in-memory store, a frozen clock and a real KEK file.
 
-The service tests' world: no database file, no migrations, no real time. It mirrors
-`pica.app.build_runtime`, which cannot take a store (it opens the installation the settings
-name); the defaults (partition, region, limits, lint modes, validity) still come from
-`pica.settings`, and ACM's services from `pica.app.build_acm_services` itself, so only the
-wiring of the PCA services is repeated here.
+The service tests' world: no database file, no migrations, no real time. The services are
+wired by `pica.app.build_services`, as `pica serve` wires them, on the in-memory store; the
+defaults (partition, region, limits, lint modes, validity) come from `pica.settings`.
 """
 
 from __future__ import annotations
@@ -16,20 +14,10 @@ from pica import settings as pica_settings
 from pica.adapters.keystore.file_signer import FileSigningKeyStore
 from pica.adapters.keystore.kek_file import FileKeyStore
 from pica.adapters.objectstore.local_dir import LocalDirObjectStore
-from pica.app import build_acm_services
-from pica.authority.accounts import AccountService
-from pica.authority.arns import ArnFactory
-from pica.authority.audit_reports import AuditReportService
-from pica.authority.audit_trail import AuditTrail
-from pica.authority.authorities import CertificateAuthorityService, Limits
+from pica.app import build_services
 from pica.authority.ca_access import Caller
-from pica.authority.certificates import CertificateService
-from pica.authority.lint.gate import FindingsMode, LintGate, LintMode
 from pica.authority.ocsp.responder import OcspResponder
-from pica.authority.permissions import PermissionService
-from pica.authority.resource_policies import ResourcePolicyService
-from pica.authority.revocation import CrlPublisher, RevocationService
-from pica.authority.revocation_urls import RevocationUrls
+from pica.authority.revocation import CrlPublisher
 from pica.settings import Settings
 from pica.wire.awsjson.acm_handlers import AcmServices
 from pica.wire.awsjson.handlers import ApiServices
@@ -64,37 +52,9 @@ def in_process(data_dir: Path, clock: FrozenClock | None = None, **overrides: ob
     store = MemoryStore()
     FileKeyStore.create(settings.resolved_kek_file)
     key_store = FileKeyStore.load(settings.resolved_kek_file)
-    keys = FileSigningKeyStore(key_store)
     objects = LocalDirObjectStore(settings.buckets_dir, settings.resolved_public_url)
-    urls = RevocationUrls(
-        object_url=objects.object_url,
-        default_ocsp_url=f"{settings.resolved_public_url}/ocsp",
-        partition_size=settings.crl_partition_size,
-    )
-    certificates = CertificateService(
-        store,
-        keys,
-        clock,
-        urls,
-        LintGate(LintMode(settings.lint_mode), FindingsMode(settings.lint_findings)),
-    )
-    services = ApiServices(
-        authorities=CertificateAuthorityService(
-            store,
-            keys,
-            clock,
-            ArnFactory(settings.partition, settings.region),
-            objects,
-            Limits(max_cas_per_account=settings.max_cas_per_account),
-        ),
-        certificates=certificates,
-        revocation=RevocationService(store, clock),
-        accounts=AccountService(store, key_store, clock),
-        clock=clock,
-        permissions=PermissionService(store, clock),
-        policies=ResourcePolicyService(store, clock),
-        audit_reports=AuditReportService(store, objects, clock),
-        audit_trail=AuditTrail(store, clock),
+    built = build_services(
+        settings, store, key_store, FileSigningKeyStore(key_store), objects, clock
     )
     return InProcess(
         settings=settings,
@@ -102,9 +62,8 @@ def in_process(data_dir: Path, clock: FrozenClock | None = None, **overrides: ob
         clock=clock,
         key_store=key_store,
         objects=objects,
-        services=services,
-        publisher=CrlPublisher(store, objects, keys, clock, urls),
-        ocsp=OcspResponder(store, keys, clock, delegated=settings.ocsp_signer == "delegated"),
-        # build_acm_services names SqlStore but uses only the AcmStore port.
-        acm=build_acm_services(settings, store, key_store, certificates, clock),  # type: ignore[arg-type]
+        services=built.services,
+        publisher=built.publisher,
+        ocsp=built.ocsp,
+        acm=built.acm,
     )
