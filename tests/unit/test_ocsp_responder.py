@@ -17,6 +17,8 @@ from cryptography.x509.oid import NameOID
 
 from pica.authority.model import (
     CaStatus,
+    OcspConfiguration,
+    RevocationConfiguration,
     RevocationReason,
 )
 from pica.authority.ocsp.responder import OcspResponder
@@ -278,3 +280,60 @@ def test_store_failure_is_internal_error_not_an_exception(world: World) -> None:
 def test_unsuccessful_answers_are_not_cacheable(world: World) -> None:
     answer = world.responder().answer(b"junk")
     assert not answer.cacheable and answer.next_update is None
+
+
+# --- what is kept between requests (reuse.py) ---------------------------------------------
+
+
+def test_a_repeated_nonce_less_request_reuses_the_signed_answer_within_a_second(
+    world: World,
+) -> None:
+    ca = world.ca()
+    leaf = world.issue(ca)
+    clock = MovableClock()
+    clock.offset = timedelta(days=1) - timedelta(microseconds=clock.now().microsecond)
+    responder = world.responder(clock)
+    request = single_request(ca, leaf)
+    first = responder.respond(request)
+    assert responder.respond(request) == first  # same producedAt, same signature: reused
+    clock.offset += timedelta(seconds=1)
+    later = responder.respond(request)
+    assert later != first
+    assert ocsp.load_der_ocsp_response(later).produced_at_utc == ocsp.load_der_ocsp_response(
+        first
+    ).produced_at_utc + timedelta(seconds=1)
+
+
+def test_a_revocation_is_answered_at_once_even_within_the_reuse_second(world: World) -> None:
+    ca = world.ca()
+    leaf = world.issue(ca)
+    clock = MovableClock()
+    responder = world.responder(clock)
+    request = single_request(ca, leaf)
+    good = ocsp.load_der_ocsp_response(responder.respond(request))
+    assert good.certificate_status is ocsp.OCSPCertStatus.GOOD
+    world.revoke(ca, leaf.serial_number, RevocationReason.KEY_COMPROMISE, clock.now())
+    revoked = ocsp.load_der_ocsp_response(responder.respond(request))
+    assert revoked.certificate_status is ocsp.OCSPCertStatus.REVOKED
+
+
+def test_requests_with_a_nonce_are_never_reused(world: World) -> None:
+    ca = world.ca()
+    leaf = world.issue(ca)
+    responder = world.responder()
+    request = ocsp_request([cert_id(ca.certificate, leaf.serial_number)], nonce=b"n" * 16)
+    first, second = responder.respond(request), responder.respond(request)
+    # ECDSA signatures are randomised: a fresh signature each time means a fresh answer.
+    assert basic_response(first)["signature"].native != basic_response(second)["signature"].native
+
+
+def test_an_indexed_ca_that_stops_answering_is_unauthorized_at_once(world: World) -> None:
+    ca = world.ca(fresh=True)
+    leaf = world.issue(ca)
+    responder = world.responder()
+    request = single_request(ca, leaf)
+    assert status_of(responder.respond(request)) == "successful"
+    world.runtime.services.authorities.update(
+        world.caller, ca.arn, None, RevocationConfiguration(ocsp=OcspConfiguration(enabled=False))
+    )
+    assert status_of(responder.respond(request)) == "unauthorized"

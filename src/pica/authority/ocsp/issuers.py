@@ -32,6 +32,7 @@ class CaCertificate:
     certificate: x509.Certificate
     name_hashes: dict[str, bytes]
     key_sha1: bytes
+    key_hashes: dict[str, bytes]
 
 
 @lru_cache(maxsize=1024)
@@ -39,10 +40,12 @@ def cached_ca_certificate(pem: str) -> CaCertificate:
     """A CA certificate and the hashes OCSP names it by, computed once per certificate."""
     certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
     subject = certificate.subject.public_bytes()
+    key_sha1, key_sha256 = public_key_hashes(certificate.public_key())
     return CaCertificate(
         certificate=certificate,
         name_hashes={name: digest(subject) for name, digest in _NAME_HASHES.items()},
-        key_sha1=public_key_hashes(certificate.public_key())[0],
+        key_sha1=key_sha1,
+        key_hashes={"sha1": key_sha1, "sha256": key_sha256},
     )
 
 
@@ -52,6 +55,18 @@ def _answering(ca: CertificateAuthority, now: datetime) -> bool:
         and ca.sealed_key is not None
         and ca.revocation_configuration.ocsp.enabled
         and ca.effective_status(now) in _ANSWERING_STATUSES
+    )
+
+
+def answers_for(ca: CertificateAuthority, query: Query, now: datetime) -> bool:
+    """Whether `ca` answers now, and is the CA the CertID names (its key and its subject)."""
+    if query.hash_algorithm not in _NAME_HASHES or not _answering(ca, now):
+        return False
+    assert ca.certificate_pem is not None
+    hashes = cached_ca_certificate(ca.certificate_pem)
+    return (
+        hashes.key_hashes[query.hash_algorithm] == query.issuer_key_hash
+        and hashes.name_hashes[query.hash_algorithm] == query.issuer_name_hash
     )
 
 

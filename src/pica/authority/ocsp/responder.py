@@ -24,8 +24,9 @@ from pica.authority.ocsp.delegation import (
     RENEW_AFTER_FRACTION,
     DelegatedSigners,
 )
-from pica.authority.ocsp.issuers import cached_ca_certificate, find_issuer
+from pica.authority.ocsp.issuers import answers_for, cached_ca_certificate, find_issuer
 from pica.authority.ocsp.request import Malformed, Query, Request, parse_request
+from pica.authority.ocsp.reuse import AnswerMemo, IssuerIndex, ParsedRequests
 from pica.authority.ocsp.signature import (
     ResponseSigner,
     sign_response,
@@ -97,6 +98,10 @@ class OcspResponder:
         self._clock = clock
         self._validity = validity
         self._delegated = DelegatedSigners(keys, delegated_validity) if delegated else None
+        # Kept between requests (`reuse.py`): parsed requests, issuers, nonce-less answers.
+        self._parsed: ParsedRequests[Request] = ParsedRequests()
+        self._issuers = IssuerIndex()
+        self._memo = AnswerMemo()
 
     def respond(self, request_der: bytes) -> bytes:
         """The DER OCSPResponse for a DER OCSPRequest."""
@@ -104,13 +109,16 @@ class OcspResponder:
 
     def answer(self, request_der: bytes) -> OcspAnswer:
         """The response and its times; malformed or foreign requests get an error status."""
+        request = self._parsed.get(request_der)
+        if request is None:
+            try:
+                request = parse_request(request_der)
+            except Malformed as exc:
+                log.debug("malformed OCSP request: %s", exc)
+                return _unsuccessful(OcspResponseStatus.MALFORMED_REQUEST)
+            self._parsed.keep(request_der, request)
         try:
-            request = parse_request(request_der)
-        except Malformed as exc:
-            log.debug("malformed OCSP request: %s", exc)
-            return _unsuccessful(OcspResponseStatus.MALFORMED_REQUEST)
-        try:
-            return self._answer(request)
+            return self._answer(request_der, request)
         except Sealed:
             # RFC 6960 4.2.1 tryLater: unsigned, as pica cannot sign until it is unsealed.
             return _unsuccessful(OcspResponseStatus.TRY_LATER)
@@ -118,7 +126,7 @@ class OcspResponder:
             log.exception("OCSP response failed")
             return _unsuccessful(OcspResponseStatus.INTERNAL_ERROR)
 
-    def _answer(self, request: Request) -> OcspAnswer:
+    def _answer(self, request_der: bytes, request: Request) -> OcspAnswer:
         now = _whole_seconds(self._clock.now())
         with self._store.transaction(read_only=True) as tx:
             ca = self._issuer_of(tx, request.queries, now)
@@ -137,18 +145,31 @@ class OcspResponder:
             if self._delegated is not None
             else ResponseSigner(ca_key, cached_ca_certificate(ca.certificate_pem).key_sha1)
         )
+        memo_key = None
+        if request.nonce is None:
+            facts = tuple(
+                None if r is None else (r.serial, r.revoked_at, r.revocation_reason)
+                for r in records
+            )
+            memo_key = (request_der, ca.arn, ca.version, signer.certificate_der, facts)
+            reused = self._memo.fresh(memo_key, now)
+            if reused is not None:
+                return reused
         next_update = now + self._validity
         for limit in (ca.not_after, signer.not_after):
             if limit is not None:
                 next_update = min(next_update, limit)
         der = self._basic_response(ca, signer, request, records, now, next_update)
-        return OcspAnswer(
+        answer = OcspAnswer(
             der=der,
             status=OcspResponseStatus.SUCCESSFUL,
             produced_at=now,
             next_update=next_update,
             cacheable=request.nonce is None,
         )
+        if memo_key is not None:
+            self._memo.put(memo_key, answer)
+        return answer
 
     def _issuer_of(
         self, tx: Transaction, queries: list[Query], now: datetime
@@ -158,12 +179,27 @@ class OcspResponder:
         issuer: CertificateAuthority | None = None
         for query in queries:
             if query.issuer_key not in found:
-                found[query.issuer_key] = find_issuer(tx, query, now)
+                found[query.issuer_key] = self._find_issuer(tx, query, now)
             ca = found[query.issuer_key]
             if ca is None or (issuer is not None and ca.arn != issuer.arn):
                 return None
             issuer = ca
         return issuer
+
+    def _find_issuer(
+        self, tx: Transaction, query: Query, now: datetime
+    ) -> CertificateAuthority | None:
+        """`find_issuer`, through the index of CAs found before (read by ARN, re-checked)."""
+        arn = self._issuers.get(query.issuer_key)
+        if arn is not None:
+            ca = tx.get_ca(arn)
+            if ca is not None and answers_for(ca, query, now):
+                return ca
+            self._issuers.pop(query.issuer_key)
+        found = find_issuer(tx, query, now)
+        if found is not None:
+            self._issuers.put(query.issuer_key, found.arn)
+        return found
 
     def _basic_response(
         self,
