@@ -121,14 +121,8 @@ def create_file(path: Path) -> None:
     place, so several processes starting at once end up sharing whichever file appeared first,
     and no process ever reads a half-written file.
     """
-    content = render_entries([new_entry()])
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    temporary = _synced_temporary(path, render_entries([new_entry()]))
     try:
-        with os.fdopen(descriptor, "w", encoding="ascii") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -144,17 +138,27 @@ def replace_text(path: Path, content: str) -> None:
     A symlinked KEK file has its target replaced, so the link keeps pointing at the keys.
     """
     target = path.resolve()
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
+    temporary = _synced_temporary(target, content)
+    try:
+        os.replace(temporary, target)
+        _sync_directory(target.parent)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _synced_temporary(beside: Path, content: str) -> Path:
+    """A new private (0600) file beside `beside` holding `content`, written and fsynced."""
+    temporary = beside.with_name(f".{beside.name}.{secrets.token_hex(8)}.tmp")
     descriptor = os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
         with os.fdopen(descriptor, "w", encoding="ascii") as file:
             file.write(content)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, target)
-        _sync_directory(target.parent)
-    finally:
+    except BaseException:
         temporary.unlink(missing_ok=True)
+        raise
+    return temporary
 
 
 def _derived(content: KekFile, path: Path, passphrase: bytes | None) -> bytes:

@@ -34,9 +34,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 import secrets
-import stat
 import threading
 import time
 from dataclasses import dataclass
@@ -53,6 +51,7 @@ from pica.adapters.keystore.kek_protection import (
     ProtectionError,
     WrongPassphrase,
     parse_envelope,
+    read_private_file,
 )
 from pica.authority.model import SealedKey
 from pica.errors import Sealed
@@ -449,24 +448,13 @@ def _file_signature(path: Path) -> tuple[int, int, int] | None:
 
 def _read_private_text(path: Path) -> str:
     try:
-        # A symlink is fine (mounted secrets are links); the target's mode is what counts.
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise KeyStoreError(f"cannot open the KEK file {path}: {reason}") from error
-    with os.fdopen(descriptor, "r", encoding="ascii") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise KeyStoreError(f"the KEK file {path} is not a regular file")
-        if info.st_mode & 0o077:
-            raise KeyStoreError(
-                f"the KEK file {path} is readable or writable by group or others "
-                f"(mode {stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}"
-            )
-        try:
-            return file.read()
-        except UnicodeDecodeError as error:
-            raise KeyStoreError(f"the KEK file {path} is not a text file") from error
+        data = read_private_file(path, "KEK file")
+    except ProtectionError as error:
+        raise KeyStoreError(str(error)) from error
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError as error:
+        raise KeyStoreError(f"the KEK file {path} is not a text file") from error
 
 
 def _parse_line(line: str, where: str) -> KekEntry:

@@ -158,22 +158,31 @@ def read_passphrase(path: Path) -> bytes:
     The file must be as private as the KEK file (no access for group or others): whoever reads
     it can open every CA key. Raises ProtectionError, one line naming the file.
     """
-    try:
-        descriptor = os.open(path, os.O_RDONLY)
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ProtectionError(f"cannot open the passphrase file {path}: {reason}") from error
-    with os.fdopen(descriptor, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ProtectionError(f"the passphrase file {path} is not a regular file")
-        if info.st_mode & 0o077:
-            raise ProtectionError(
-                f"the passphrase file {path} is readable or writable by group or others "
-                f"(mode {stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}"
-            )
-        data = file.read(4096)
+    data = read_private_file(path, "passphrase file", limit=4096)
     passphrase = data.removesuffix(b"\n").removesuffix(b"\r")
     if not passphrase:
         raise ProtectionError(f"the passphrase file {path} is empty")
     return passphrase
+
+
+def read_private_file(path: Path, what: str, *, limit: int = -1) -> bytes:
+    """The bytes of a regular file no group or other user may reach (the KEK file, a passphrase
+    file); ProtectionError names `what` and the path, and says how to fix the mode.
+
+    A symlink is fine (mounted secrets are links); the target's mode is what counts.
+    """
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ProtectionError(f"cannot open the {what} {path}: {reason}") from error
+    with os.fdopen(descriptor, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ProtectionError(f"the {what} {path} is not a regular file")
+        if info.st_mode & 0o077:
+            raise ProtectionError(
+                f"the {what} {path} is readable or writable by group or others "
+                f"(mode {stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}"
+            )
+        return file.read(limit)
