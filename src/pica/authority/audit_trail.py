@@ -27,7 +27,12 @@ from datetime import datetime
 
 from pica.authority.ca_access import Caller
 from pica.authority.ports import Clock, Store
-from pica.authority.sharing import AUDIT_GENESIS_HASH, AuditRecord, StoredAuditRecord
+from pica.authority.sharing import (
+    AUDIT_GENESIS_HASH,
+    AuditRecord,
+    AuditSeal,
+    StoredAuditRecord,
+)
 
 SEAL_BATCH = 1000
 
@@ -115,12 +120,14 @@ class AuditTrail:
         with self._store.transaction() as tx:
             position, prev_hash = tx.lock_audit_head()
             pending = tx.unsealed_audit(batch)
+            seals = []
             for stored in pending:
                 position += 1
                 digest = record_hash(position, prev_hash, stored.record)
-                tx.seal_audit(stored.record_id, position, prev_hash, digest)
+                seals.append(AuditSeal(stored.record_id, position, prev_hash, digest))
                 prev_hash = digest
             if pending:
+                tx.seal_audit(seals)
                 tx.set_audit_head(position, prev_hash)
         return len(pending)
 
