@@ -34,7 +34,11 @@ from pica.authority.sharing import (
     StoredAuditRecord,
 )
 
-SEAL_BATCH = 1000
+# Records sealed per write transaction. Each transaction holds the write lock while it reads,
+# hashes and updates its batch (~20 µs a record on SQLite), and issuance waits behind it; the
+# sealing loop runs the next batch at once, so small batches cost no throughput and keep that
+# wait to ~2 ms (a batch of 1000 made the p99 of IssueCertificate at ~700/s).
+SEAL_BATCH = 100
 
 
 def record_hash(position: int, prev_hash: str, record: AuditRecord) -> str:
