@@ -88,9 +88,12 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("Condition.wait (threading.py)",),
     ),
     (
-        "thread hop (run_in_threadpool, anyio, wake-ups)",
+        "thread hop (run_blocking / run_in_threadpool, wake-ups)",
         WORK,
         (
+            "run_blocking (",
+            "run_in_executor (",
+            "concurrent/futures/",
             "run_in_threadpool",
             "anyio/",
             "call_soon_threadsafe",
