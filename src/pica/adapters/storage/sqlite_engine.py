@@ -121,6 +121,10 @@ def _enable_wal(cursor: sqlite3.Cursor) -> None:
 def begin_sqlite_transaction(connection: Connection) -> None:
     read_only = connection.info.pop(READ_ONLY_KEY, False)
     # Straight to the driver: SQLAlchemy's execution machinery costs more than BEGIN itself,
-    # twice per issuance, and there is no result to process.
+    # and there is no result to process.
     driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+    if driver.in_transaction:
+        # The store began it on the driver (`sql_store._sqlite_transaction`) and a statement
+        # run through SQLAlchemy is now opening SQLAlchemy's side of it.
+        return
     driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE").close()
