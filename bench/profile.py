@@ -47,6 +47,8 @@ WAIT, WORK = "wait", "work"
 STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("background tasks (CRL publisher, purge)", WORK, ("publish_loop", "purge_loop")),
     ("SQLite BEGIN (IMMEDIATE: waiting for the write lock)", WAIT, ("_begin_sqlite_transaction",)),
+    # A writer queued behind another (thread lock, then flock(2)): blocked in C under `held`.
+    ("SQLite writers' queue (WriteLock: waiting)", WAIT, ("$WriteLock.held (",)),
     ("SigV4: access-key lookup (SQL)", WORK, ("AccountService.secret_for",)),
     ("SigV4 (botocore signer, HMAC)", WORK, ("SigV4Verifier.",)),
     ("lint gate (structural rules + throwaway signature)", WORK, ("LintGate.",)),
@@ -61,6 +63,7 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("CA certificate PEM parse (per request)", WORK, ("parse_certificate_pem (",)),
     ("OCSP: sign the response", WORK, ("sign_response (pica/authority/ocsp/signature.py)",)),
     ("SQL commit", WORK, ("_commit_impl (sqlalchemy", "do_commit (sqlalchemy")),
+    ("SQL: SQLite BEGIN / COMMIT", WORK, ("_sqlite_transaction (pica/adapters",)),
     ("SQL: load the CA record", WORK, ("load_ca (pica/authority",)),
     ("SQL: insert the certificate", WORK, ("insert_certificate (pica/adapters",)),
     ("SQL: read the certificate", WORK, ("get_certificate (pica/adapters",)),
@@ -85,12 +88,17 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "thread pool: parked workers",
         WAIT,
-        ("Condition.wait (threading.py)",),
+        # anyio's workers wait in a Condition; an idle ThreadPoolExecutor worker (run_blocking)
+        # sits in the C queue's get, under `_worker`.
+        ("Condition.wait (threading.py)", "$_worker (concurrent/futures/thread.py)"),
     ),
     (
-        "thread hop (run_in_threadpool, anyio, wake-ups)",
+        "thread hop (run_blocking / run_in_threadpool, wake-ups)",
         WORK,
         (
+            "run_blocking (",
+            "run_in_executor (",
+            "concurrent/futures/",
             "run_in_threadpool",
             "anyio/",
             "call_soon_threadsafe",
@@ -121,9 +129,14 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 def stage_of(frames: list[str]) -> tuple[str, str]:
+    """The first stage with a needle in a frame of the stack (a needle starting with `$`:
+    in the innermost frame only)."""
     for name, kind, needles in STAGES:
         for needle in needles:
-            if any(needle in frame for frame in frames):
+            if needle.startswith("$"):
+                if frames and needle[1:] in frames[-1]:
+                    return name, kind
+            elif any(needle in frame for frame in frames):
                 return name, kind
     return "other", WORK
 

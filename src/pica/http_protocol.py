@@ -240,6 +240,8 @@ if FAST:
                     )
                 )
             super().on_headers_complete()
+            if self.cycle is not None and not isinstance(self.cycle.transport, _HeadWithBody):
+                self.cycle.transport = _HeadWithBody(self.transport, self.cycle)  # type: ignore[assignment]
 
         def _refuse(self, response: bytes) -> None:
             """Stop the parser; `send_400_response` (which uvicorn calls then) sends `response`."""
@@ -252,6 +254,9 @@ if FAST:
 
         def on_response_complete(self) -> None:
             self._answered += 1
+            cycle = self.cycle
+            if cycle is not None and isinstance(cycle.transport, _HeadWithBody):
+                cycle.transport.flush()
             super().on_response_complete()
             if self.transport.is_closing():
                 self._stop_read_deadline()
@@ -290,6 +295,49 @@ if FAST:
             if head_in and not answering:
                 self.transport.write(_TIMEOUT_RESPONSE)
             self.transport.close()
+
+
+class _HeadWithBody:
+    """The transport as one response cycle of the httptools protocol sees it: the response
+    head is held back and leaves in one write with the first body chunk (or when the response
+    completes or the connection closes), instead of one write each.
+
+    uvicorn writes the head and then the body, two `send` system calls holding the GIL (with
+    uvloop), each a TCP segment the client has to read: the profile put them at a quarter of an
+    IssueCertificate's Python time on the event loop (bench/README.md). Writes before the
+    response starts (`100 Continue`) and after the first body chunk pass straight through, so
+    streamed bodies keep their flow control.
+    """
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport = transport
+        self._cycle = cycle
+        self._head: bytes | None = None
+        self._head_seen = False
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        elif not self._head_seen and self._cycle.response_started:
+            self._head_seen = True
+            self._head = data
+            return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def _set_nodelay(transport: asyncio.Transport) -> None:

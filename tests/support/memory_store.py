@@ -18,7 +18,7 @@ Times are stored as given (the SQL adapter normalises them to UTC; tests pass UT
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -45,6 +45,7 @@ from pica.authority.sharing import (
     AuditRecord,
     AuditReport,
     AuditReportStatus,
+    AuditSeal,
     Permission,
     StoredAuditRecord,
 )
@@ -500,16 +501,17 @@ class MemoryTransaction:
         unsealed = [r for _, r in sorted(self._t.audit_trail.items()) if r.position is None]
         return unsealed[:limit]
 
-    def seal_audit(self, record_id: int, position: int, prev_hash: str, hash: str) -> None:
+    def seal_audit(self, seals: Sequence[AuditSeal]) -> None:
         self._writable()
-        stored = self._t.audit_trail.get(record_id)
-        if stored is None or stored.position is not None:
-            return
-        if any(r.position == position for r in self._t.audit_trail.values()):
-            raise Conflict(f"audit chain position {position} is taken")
-        self._t.audit_trail[record_id] = replace(
-            stored, position=position, prev_hash=prev_hash, hash=hash
-        )
+        for seal in seals:
+            stored = self._t.audit_trail.get(seal.record_id)
+            if stored is None or stored.position is not None:
+                continue
+            if any(r.position == seal.position for r in self._t.audit_trail.values()):
+                raise Conflict(f"audit chain position {seal.position} is taken")
+            self._t.audit_trail[seal.record_id] = replace(
+                stored, position=seal.position, prev_hash=seal.prev_hash, hash=seal.hash
+            )
 
     def set_audit_head(self, position: int, hash: str) -> None:
         self._writable()

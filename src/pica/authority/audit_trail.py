@@ -27,9 +27,18 @@ from datetime import datetime
 
 from pica.authority.ca_access import Caller
 from pica.authority.ports import Clock, Store
-from pica.authority.sharing import AUDIT_GENESIS_HASH, AuditRecord, StoredAuditRecord
+from pica.authority.sharing import (
+    AUDIT_GENESIS_HASH,
+    AuditRecord,
+    AuditSeal,
+    StoredAuditRecord,
+)
 
-SEAL_BATCH = 1000
+# Records sealed per write transaction. Each transaction holds the write lock while it reads,
+# hashes and updates its batch (~20 µs a record on SQLite), and issuance waits behind it; the
+# sealing loop runs the next batch at once, so small batches cost no throughput and keep that
+# wait to ~2 ms (a batch of 1000 made the p99 of IssueCertificate at ~700/s).
+SEAL_BATCH = 100
 
 
 def record_hash(position: int, prev_hash: str, record: AuditRecord) -> str:
@@ -115,12 +124,14 @@ class AuditTrail:
         with self._store.transaction() as tx:
             position, prev_hash = tx.lock_audit_head()
             pending = tx.unsealed_audit(batch)
+            seals = []
             for stored in pending:
                 position += 1
                 digest = record_hash(position, prev_hash, stored.record)
-                tx.seal_audit(stored.record_id, position, prev_hash, digest)
+                seals.append(AuditSeal(stored.record_id, position, prev_hash, digest))
                 prev_hash = digest
             if pending:
+                tx.seal_audit(seals)
                 tx.set_audit_head(position, prev_hash)
         return len(pending)
 

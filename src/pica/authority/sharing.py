@@ -84,6 +84,17 @@ class AuditRecord:
 
 
 @dataclass(frozen=True)
+class AuditSeal:
+    """What sealing gives one audit record: its position in the chain, the hash of the record
+    before it and its own."""
+
+    record_id: int
+    position: int
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
 class StoredAuditRecord:
     """An audit record as stored: its insertion id and, once sealed into the hash chain, its
     position, the previous record's hash and its own."""

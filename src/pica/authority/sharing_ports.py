@@ -5,7 +5,7 @@ is made."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -14,6 +14,7 @@ from pica.authority.sharing import (
     AuditRecord,
     AuditReport,
     AuditReportStatus,
+    AuditSeal,
     Permission,
     StoredAuditRecord,
 )
@@ -93,7 +94,11 @@ class AuditTrailRecords(Protocol):
         """Committed records not yet in the chain, in insertion order."""
         ...
 
-    def seal_audit(self, record_id: int, position: int, prev_hash: str, hash: str) -> None: ...
+    def seal_audit(self, seals: Sequence[AuditSeal]) -> None:
+        """Give each record its place in the chain (records sealed already are left alone);
+        one call per batch, so a store can write them all in one round trip."""
+        ...
+
     def set_audit_head(self, position: int, hash: str) -> None: ...
     def audit_head(self) -> tuple[int, str] | None:
         """The chain's last position and hash as recorded (None before the first seal)."""

@@ -16,12 +16,12 @@ from datetime import datetime
 from email.utils import format_datetime
 
 from asn1crypto import parser as asn1_parser
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from pica.authority.ocsp.answer import OcspAnswer
 from pica.authority.ocsp.responder import OcspResponder
+from pica.wire.blocking import run_blocking
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 
 REQUEST_CONTENT_TYPE = "application/ocsp-request"
@@ -156,7 +156,7 @@ class OcspEndpoints:
             )
         except BodyIncomplete:
             return Response(status_code=400)  # nobody is left to read it
-        answer = await run_in_threadpool(self._responder.answer, body)
+        answer = await run_blocking(self._responder.answer, body)
         return Response(answer.der, media_type=RESPONSE_CONTENT_TYPE)
 
     async def get(self, request: Request, path: str | None = None) -> Response | None:
@@ -167,7 +167,7 @@ class OcspEndpoints:
         der = request_from_path(request.url.path if path is None else path, self._max_body)
         if der is None:
             return None
-        answer = await run_in_threadpool(self._responder.answer, der)
+        answer = await run_blocking(self._responder.answer, der)
         return Response(
             answer.der, media_type=RESPONSE_CONTENT_TYPE, headers=_caching_headers(answer)
         )

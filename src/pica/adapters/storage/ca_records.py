@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, func, select, update
 
 from pica.adapters.storage import tables
+from pica.adapters.storage.driver_statements import DriverStatement
 from pica.adapters.storage.rows import ca_from, ca_values
 from pica.adapters.storage.sql_records import SqlRecords
 from pica.adapters.storage.tables import (
@@ -20,10 +21,15 @@ from pica.authority.model import (
 )
 from pica.errors import ConcurrentModification
 
-# Built once: SQLAlchemy then finds the compiled form in its cache (see sql_records).
-_CA_VERSION = select(certificate_authorities.c.version).where(
+# Built once: SQLAlchemy then finds the compiled form in its cache (see sql_records); the
+# version read, in every issuance twice, runs on the driver's cursor (`driver_statements`).
+_VERSION_QUERY = select(certificate_authorities.c.version).where(
     certificate_authorities.c.arn == bindparam("arn")
 )
+_CA_VERSION = DriverStatement(_VERSION_QUERY)
+# PostgreSQL locks the row; SQLite renders nothing (BEGIN IMMEDIATE already holds the
+# database's write lock, which serialises every writer).
+_CA_VERSION_FOR_UPDATE = DriverStatement(_VERSION_QUERY.with_for_update())
 _CA_ROW = select(certificate_authorities).where(certificate_authorities.c.arn == bindparam("arn"))
 
 
@@ -38,13 +44,12 @@ class SqlCaRecords(SqlRecords):
         version_query = _CA_VERSION
         if for_update:
             self._writable()
-            # PostgreSQL locks the row; SQLite renders nothing (BEGIN IMMEDIATE already holds
-            # the database's write lock, which serialises every writer).
-            version_query = version_query.with_for_update()
+            version_query = _CA_VERSION_FOR_UPDATE
         parameters = {"arn": arn}
-        version = self._connection.execute(version_query, parameters).scalar_one_or_none()
-        if version is None:
+        found = version_query.first(self._connection, parameters)
+        if found is None:
             return None
+        (version,) = found
         cached = self._cas.get(arn, version)
         if cached is not None:
             return cached

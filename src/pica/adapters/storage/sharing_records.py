@@ -11,14 +11,15 @@ requesters, audit reports, the audit trail) that share its helpers.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, Table, delete, select, update
+from sqlalchemy import Executable, Row, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from pica.adapters.storage.driver_statements import DriverStatement
 from pica.adapters.storage.tables import (
     audit_chain_head,
     audit_reports,
@@ -40,6 +41,7 @@ from pica.authority.sharing import (
     AuditReport,
     AuditReportFormat,
     AuditReportStatus,
+    AuditSeal,
     Permission,
     StoredAuditRecord,
 )
@@ -49,6 +51,29 @@ from pica.errors import Conflict
 _AUDIT_BATCH = 5_000
 # The audit trail's chain head row.
 _HEAD = "trail"
+# One per audited action and one per record sealed: on the driver's cursor (`driver_statements`).
+_APPEND_AUDIT = DriverStatement(
+    audit_trail.insert(),
+    column_keys=(
+        "at",
+        "request_id",
+        "account_id",
+        "access_key_id",
+        "action",
+        "resource",
+        "result",
+        "detail",
+    ),
+)
+_SEAL_AUDIT = DriverStatement(
+    update(audit_trail)
+    .where(audit_trail.c.id == bindparam("record_id"), audit_trail.c.position.is_(None))
+    .values(
+        position=bindparam("position"),
+        prev_hash=bindparam("prev_hash"),
+        hash=bindparam("hash"),
+    )
+)
 
 
 class SharingRecordsMixin:
@@ -262,17 +287,18 @@ class SharingRecordsMixin:
 
     def append_audit(self, record: AuditRecord) -> None:
         self._sharing_writable()
-        self._connection.execute(
-            audit_trail.insert().values(
-                at=record.at,
-                request_id=record.request_id,
-                account_id=record.account_id,
-                access_key_id=record.access_key_id,
-                action=record.action,
-                resource=record.resource,
-                result=record.result,
-                detail=record.detail,
-            )
+        _APPEND_AUDIT.execute(
+            self._connection,
+            {
+                "at": record.at,
+                "request_id": record.request_id,
+                "account_id": record.account_id,
+                "access_key_id": record.access_key_id,
+                "action": record.action,
+                "resource": record.resource,
+                "result": record.result,
+                "detail": record.detail,
+            },
         )
 
     def has_unsealed_audit(self) -> bool:
@@ -300,12 +326,19 @@ class SharingRecordsMixin:
         )
         return [_stored_audit(row) for row in self._connection.execute(query).all()]
 
-    def seal_audit(self, record_id: int, position: int, prev_hash: str, hash: str) -> None:
+    def seal_audit(self, seals: Sequence[AuditSeal]) -> None:
         self._sharing_writable()
-        self._connection.execute(
-            update(audit_trail)
-            .where(audit_trail.c.id == record_id, audit_trail.c.position.is_(None))
-            .values(position=position, prev_hash=prev_hash, hash=hash)
+        _SEAL_AUDIT.execute_many(
+            self._connection,
+            [
+                {
+                    "record_id": seal.record_id,
+                    "position": seal.position,
+                    "prev_hash": seal.prev_hash,
+                    "hash": seal.hash,
+                }
+                for seal in seals
+            ],
         )
 
     def set_audit_head(self, position: int, hash: str) -> None:

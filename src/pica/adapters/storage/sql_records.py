@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from pica.adapters.storage.ca_cache import CaCache
+from pica.adapters.storage.driver_statements import DriverStatement
 from pica.errors import Conflict
 
 # sqlite3 extended result codes of a violated PRIMARY KEY / UNIQUE constraint.
@@ -28,18 +29,18 @@ def is_unique_violation(error: IntegrityError) -> bool:
     return getattr(original, "sqlite_errorcode", None) in _SQLITE_UNIQUE_CODES
 
 
-_INSERTS: dict[tuple[str, str], Executable] = {}
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], DriverStatement] = {}
 
 
-def _insert_statement(dialect: str, table: Table) -> Executable:
-    """`INSERT ... ON CONFLICT DO NOTHING` into `table`, built once per dialect."""
-    key = (dialect, table.name)
+def _insert_statement(dialect: str, table: Table, columns: tuple[str, ...]) -> DriverStatement:
+    """`INSERT ... ON CONFLICT DO NOTHING` of `columns` into `table`, built once per dialect,
+    run on the driver's cursor (`driver_statements`)."""
+    key = (dialect, table.name, columns)
     statement = _INSERTS.get(key)
     if statement is None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # Without preserve_rowcount SQLAlchemy does not keep an INSERT's row count.
-        statement = _INSERTS[key] = (
-            insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+        statement = _INSERTS[key] = DriverStatement(
+            insert(table).on_conflict_do_nothing(), column_keys=columns
         )
     return statement
 
@@ -78,5 +79,5 @@ class SqlRecords:
 
     def _insert_or_ignore(self, table: Table, values: Mapping[str, object]) -> int:
         """Insert one row unless it would violate a unique constraint; the rows inserted."""
-        statement = _insert_statement(self._dialect, table)
-        return self._connection.execute(statement, dict(values)).rowcount
+        statement = _insert_statement(self._dialect, table, tuple(values))
+        return statement.execute(self._connection, values)

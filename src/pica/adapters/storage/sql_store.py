@@ -4,7 +4,9 @@ URLs: `sqlite:////abs/path/pica.db` (a file; in-memory databases are refused bec
 pooled connection would see a different one) and `postgresql+psycopg://user@host:5432/dbname`
 (a bare `postgresql://` means the same: psycopg 3 is the driver pica depends on).
 
-Transactions: one `engine.begin()` per `transaction()` block, so one commit per request.
+Transactions: one `Connection.begin()` per `transaction()` block, so one commit per request, on
+a connection kept open between transactions (`_IdleConnections`: no pool checkout per request).
+The statements of the hot path run on the driver's cursor (`driver_statements`).
 - SQLite: the driver's own transaction handling is switched off and the store emits
   `BEGIN IMMEDIATE`, which takes the write lock up front (a read lock is never upgraded into
   SQLITE_BUSY). Before it, writers queue on `sqlite_engine.WriteLock` (threads, then processes
@@ -29,10 +31,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from alembic import command
 from alembic.config import Config
@@ -51,7 +54,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from pica.adapters.storage.ca_cache import CaCache
 from pica.adapters.storage.sql_transaction import SqlTransaction
 from pica.adapters.storage.sqlite_engine import (
-    READ_ONLY_OPTION,
+    READ_ONLY_KEY,
     WriteLock,
     begin_sqlite_transaction,
     configure_sqlite_connection,
@@ -62,6 +65,10 @@ if TYPE_CHECKING:
     from pica.authority.ports import AcmStore, Store
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# Connections kept open between transactions (`_IdleConnections`): SQLAlchemy's default pool
+# size, so the pool's own limits stay what they were.
+_IDLE_CONNECTIONS = 5
 
 # pg_advisory_xact_lock key serialising `migrate()` across processes ("pica" + 1).
 _MIGRATION_LOCK_KEY = 0x7069_6361_0000_0001
@@ -121,6 +128,7 @@ class SqlStore:
             plain_file = "uri" not in parsed.query
             self._write_lock = WriteLock(Path(database + "-lock") if plain_file else None)
         self._ca_cache = CaCache()
+        self._idle = _IdleConnections(self._engine, _IDLE_CONNECTIONS)
 
     @property
     def engine(self) -> Engine:
@@ -174,8 +182,12 @@ class SqlStore:
     @contextmanager
     def _read_only_connection(self) -> Iterator[Connection]:
         with self._engine.connect() as connection:
-            connection.execution_options(**{READ_ONLY_OPTION: True})
-            with connection.begin():
+            connection.info[READ_ONLY_KEY] = True
+            try:
+                transaction = connection.begin()
+            finally:
+                connection.info.pop(READ_ONLY_KEY, None)
+            with transaction:
                 yield connection
 
     @contextmanager
@@ -216,6 +228,7 @@ class SqlStore:
 
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
+        self._idle.close()
         self._engine.dispose()
         if self._write_lock is not None:
             self._write_lock.close()
@@ -238,11 +251,83 @@ class SqlStore:
 
     @contextmanager
     def _transaction(self, *, read_only: bool) -> Iterator[SqlTransaction]:
-        with self._engine.connect() as connection:
-            if read_only:
-                connection.execution_options(**{READ_ONLY_OPTION: True})
+        connection = self._idle.take()
+        try:
+            if self.dialect == "sqlite":
+                with _sqlite_transaction(connection, read_only=read_only):
+                    yield SqlTransaction(
+                        connection, self.dialect, self._ca_cache, read_only=read_only
+                    )
+                return
             with connection.begin():
                 yield SqlTransaction(connection, self.dialect, self._ca_cache, read_only=read_only)
+        finally:
+            self._idle.give_back(connection)
+
+
+@contextmanager
+def _sqlite_transaction(connection: Connection, *, read_only: bool) -> Iterator[None]:
+    """BEGIN and COMMIT (or ROLLBACK) sent to the sqlite3 connection itself.
+
+    SQLAlchemy's begin and commit (transaction objects, event dispatch) cost more Python than
+    the hot statements themselves, twice per issuance. A statement run through SQLAlchemy in
+    the block makes it begin its own transaction object on top (the `begin` hook sees the
+    driver's transaction open and sends nothing); that one is then committed or rolled back
+    through SQLAlchemy, which ends the driver's transaction too.
+    """
+    driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+    driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE").close()
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        elif not connection.invalidated and driver.in_transaction:
+            driver.rollback()
+        raise
+    if connection.in_transaction():
+        connection.commit()
+    elif driver.in_transaction:
+        driver.commit()
+
+
+class _IdleConnections:
+    """Connections kept open between transactions, each used by one thread at a time.
+
+    A transaction takes one (the last one given back, else a new one from the engine's pool)
+    and gives it back when it ends. Checking a connection out of SQLAlchemy's pool and back in
+    (events, reset-on-return rollback) for every transaction cost about as much as the
+    statements of an issuance. The connections stay checked out of the pool while idle here,
+    at most `limit` of them (the pool's size), so the pool's overflow still serves bursts; a
+    connection that was invalidated (a lost server) or closed is dropped, not kept.
+    """
+
+    def __init__(self, engine: Engine, limit: int) -> None:
+        self._engine = engine
+        self._limit = limit
+        self._idle: list[Connection] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._engine.connect()
+
+    def give_back(self, connection: Connection) -> None:
+        if not (connection.closed or connection.invalidated or connection.in_transaction()):
+            with self._lock:
+                if len(self._idle) < self._limit:
+                    self._idle.append(connection)
+                    return
+        connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections (at dispose)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
 
 
 def _prepare_sqlite_file(path: Path, *, create: bool) -> None:

@@ -23,8 +23,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
-# Execution option carried from `transaction(read_only=True)` to the SQLite `begin` hook.
-READ_ONLY_OPTION = "pica_read_only"
+# Key of `Connection.info` (the pooled DBAPI connection's dict) carrying `read_only=True` from
+# the store to the SQLite `begin` hook; the hook takes it out, so every begin not marked
+# read-only right before it is a writer's BEGIN IMMEDIATE.
+READ_ONLY_KEY = "pica_read_only"
 
 
 class WriteLock:
@@ -117,8 +119,12 @@ def _enable_wal(cursor: sqlite3.Cursor) -> None:
 
 
 def begin_sqlite_transaction(connection: Connection) -> None:
-    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    read_only = connection.info.pop(READ_ONLY_KEY, False)
     # Straight to the driver: SQLAlchemy's execution machinery costs more than BEGIN itself,
-    # twice per issuance, and there is no result to process.
+    # and there is no result to process.
     driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+    if driver.in_transaction:
+        # The store began it on the driver (`sql_store._sqlite_transaction`) and a statement
+        # run through SQLAlchemy is now opening SQLAlchemy's side of it.
+        return
     driver.execute("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE").close()

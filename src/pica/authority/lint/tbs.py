@@ -6,6 +6,7 @@ what it refuses, so that the rules can name a defect rather than crash on it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -92,15 +93,17 @@ def read_with_cryptography(certificate: x509.Certificate, issuer: x509.Certifica
     ski = _value(extensions, x509.SubjectKeyIdentifier)
     aki = _value(extensions, x509.AuthorityKeyIdentifier)
     serial = certificate.serial_number
-    issuer_der = certificate.issuer.public_bytes()
-    expected_issuer = (certificate.subject if issuer is None else issuer.subject).public_bytes()
+    # Each `.subject` / `.issuer` builds the Name's Python objects anew: read each once.
+    subject, issuer_name = certificate.subject, certificate.issuer
+    issuer_der = issuer_name.public_bytes()
+    expected_issuer = subject.public_bytes() if issuer is None else _subject_der(issuer)
     return Tbs(
         serial=serial,
         serial_octets=(abs(serial).bit_length() + 8) // 8,  # DER INTEGER: room for a sign bit
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
-        subject_empty=len(certificate.subject) == 0,
-        issuer_empty=len(certificate.issuer) == 0,
+        subject_empty=len(subject) == 0,
+        issuer_empty=len(issuer_name) == 0,
         issuer_matches=issuer_der == expected_issuer
         or _same_name(asn1_x509.Name.load(issuer_der), expected_issuer),
         key_algorithm=certificate.public_key_algorithm_oid.dotted_string,
@@ -113,6 +116,12 @@ def read_with_cryptography(certificate: x509.Certificate, issuer: x509.Certifica
         subject_key_identifier=None if ski is None else ski.digest,
         authority_key_identifier=None if aki is None else aki.key_identifier,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _subject_der(certificate: x509.Certificate) -> bytes:
+    """An issuer certificate's subject DER: the same few CA certificates issue every request."""
+    return certificate.subject.public_bytes()
 
 
 def _value(extensions: x509.Extensions, kind: type[_E]) -> _E | None:

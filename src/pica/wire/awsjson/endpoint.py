@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -40,6 +39,7 @@ from pica.wire.awsjson.served_api import ServedApi
 from pica.wire.awsjson.service_model import load_service_model
 from pica.wire.awsjson.sigv4 import AuthenticationError, SigV4Verifier
 from pica.wire.awsjson.validation import RequestValidationError, RequestValidator
+from pica.wire.blocking import run_blocking
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 from pica.wire.throttling import RATE_EXCEEDED, THROTTLING, Throttle
 
@@ -282,7 +282,7 @@ class AwsJsonEndpoint:
         # botocore (and AWS) treat a JSON null as an absent member; so do the handlers.
         params = without_nulls(params)
         try:
-            result = await run_in_threadpool(handler, context, params)
+            result = await run_blocking(handler, context, params)
         except PicaError as exc:
             call.error = exc
             code = api.code_for(exc)
@@ -304,7 +304,7 @@ class AwsJsonEndpoint:
             value = params.get("CertificateAuthorityArn", params.get("ResourceArn"))
             resource = value if isinstance(value, str) else None
         try:
-            await run_in_threadpool(
+            await run_blocking(
                 self._services.audit_trail.record_refusal, caller, operation, resource, code
             )
         except Exception:

@@ -101,6 +101,34 @@ class _SignedHeadersOnly(SigV4Auth):  # type: ignore[misc]  # botocore is untype
     def headers_to_sign(self, request: Any) -> Any:
         return request.headers
 
+    def signature(self, string_to_sign: str, request: Any) -> str:
+        """botocore's signature, with the signing key derived once per secret, day, region and
+        service (the four HMACs of the derivation cost as much as the rest of a check)."""
+        scope = (
+            self.credentials.secret_key,
+            request.context["timestamp"][0:8],
+            self._region_name,
+            self._service_name,
+        )
+        key = _SIGNING_KEYS.get(scope)
+        if key is None:
+            secret, day, region, service = scope
+            key = self._sign(f"AWS4{secret}".encode(), day)
+            for part in (region, service, SCOPE_TERMINATOR):
+                key = self._sign(key, part)
+            if len(_SIGNING_KEYS) >= _SIGNING_KEYS_KEPT:
+                _SIGNING_KEYS.clear()
+            _SIGNING_KEYS[scope] = key
+        signature: str = self._sign(key, string_to_sign, hex=True)
+        return signature
+
+
+# Derived signing keys by (secret, YYYYMMDD, region, service): each is valid for one day, so
+# the few in use are kept; the dict is emptied if it ever grows past this (old days, rotated
+# secrets). The secrets are in this process's memory anyway (the access-key lookup).
+_SIGNING_KEYS: dict[tuple[str, str, str, str], bytes] = {}
+_SIGNING_KEYS_KEPT = 1024
+
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -113,6 +141,24 @@ def _format_amz_date(moment: dt.datetime) -> str:
         f"{utc.year:04d}{utc.month:02d}{utc.day:02d}"
         f"T{utc.hour:02d}{utc.minute:02d}{utc.second:02d}Z"
     )
+
+
+def _amz_datetime(amz_date: str) -> dt.datetime | None:
+    """The UTC time of a ``YYYYMMDDTHHMMSSZ`` string (digits where the pattern says), or None
+    when it names no time (month 13, hour 24, ...): what ``strptime`` with `AMZ_DATE_FORMAT`
+    decides, without its cost (~10 µs, twice per request)."""
+    try:
+        return dt.datetime(
+            int(amz_date[0:4]),
+            int(amz_date[4:6]),
+            int(amz_date[6:8]),
+            int(amz_date[9:11]),
+            int(amz_date[11:13]),
+            int(amz_date[13:15]),
+            tzinfo=dt.UTC,
+        )
+    except ValueError:
+        return None
 
 
 def _describe_skew(skew: dt.timedelta) -> str:
@@ -333,14 +379,11 @@ class SigV4Verifier:
 
     @staticmethod
     def _parses(amz_date: str) -> bool:
-        try:
-            dt.datetime.strptime(amz_date, AMZ_DATE_FORMAT)
-        except ValueError:
-            return False
-        return True
+        return _amz_datetime(amz_date) is not None
 
     def _check_clock_skew(self, amz_date: str) -> None:
-        signed_at = dt.datetime.strptime(amz_date, AMZ_DATE_FORMAT).replace(tzinfo=dt.UTC)
+        signed_at = _amz_datetime(amz_date)
+        assert signed_at is not None  # `_request_timestamp` checked it
         now = self._now()
         if signed_at < now - self._max_skew:
             self._raise_skew(amz_date, later=False)
