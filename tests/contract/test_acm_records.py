@@ -128,11 +128,16 @@ def test_claims_take_only_due_eligible_unleased_certificates(store: SqlStore) ->
         tx.insert_acm_certificate(make(5, next_renewal_at=due, status=CertificateStatus.FAILED))
         tx.insert_acm_certificate(make(6, next_renewal_at=due, lease_until=NOW + timedelta(1)))
         tx.insert_acm_certificate(make(7, next_renewal_at=due, lease_until=due))
+    stale_before = NOW - timedelta(minutes=10)
+    with store.transaction(read_only=True) as tx:
+        assert tx.has_acm_renewal_work(NOW, stale_before)
     with store.transaction() as tx:
         assert sorted(tx.claim_acm_renewals(NOW, NOW + timedelta(minutes=1), 10)) == [
             arn(1),
             arn(7),
         ]
+    with store.transaction(read_only=True) as tx:
+        assert not tx.has_acm_renewal_work(NOW, stale_before)  # all leased now
     with store.transaction() as tx:
         assert tx.claim_acm_renewals(NOW, NOW + timedelta(minutes=1), 10) == []
         later = NOW + timedelta(minutes=2)
@@ -183,9 +188,13 @@ def test_stale_pending_requests_are_failed(store: SqlStore) -> None:
         tx.insert_acm_certificate(make(1, status=pending, created_at=NOW - timedelta(hours=1)))
         tx.insert_acm_certificate(make(2, status=pending, created_at=NOW))
         tx.insert_acm_certificate(make(3, created_at=NOW - timedelta(hours=1)))
+    with store.transaction(read_only=True) as tx:
+        assert tx.has_acm_renewal_work(NOW, NOW - timedelta(minutes=10))
     with store.transaction() as tx:
         assert tx.fail_stale_acm_requests(NOW - timedelta(minutes=10), "PCA_REQUEST_FAILED") == 1
         assert tx.fail_stale_acm_requests(NOW - timedelta(minutes=10), "PCA_REQUEST_FAILED") == 0
+    with store.transaction(read_only=True) as tx:
+        assert not tx.has_acm_renewal_work(NOW, NOW - timedelta(minutes=10))
         stale = tx.get_acm_certificate(arn(1))
         assert stale is not None and stale.status is CertificateStatus.FAILED
         assert stale.failure_reason == "PCA_REQUEST_FAILED" and stale.version == 2

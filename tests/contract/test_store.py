@@ -986,9 +986,13 @@ def test_crl_state_dirty_claim_lease_and_publication(store: SqlStore) -> None:
     assert state is not None and state.dirty_since == T0 and state.crl_number == 0
 
     now = T0 + timedelta(seconds=10)
+    with store.transaction(read_only=True) as tx:
+        assert tx.has_crl_work(now)
     with store.transaction() as tx:
         assert tx.claim_crl_work(now, now + timedelta(seconds=60), 10) == [CA_ARN]
         tx.start_crl_publication(CA_ARN, retry_at=now + timedelta(seconds=60))
+    with store.transaction(read_only=True) as tx:
+        assert not tx.has_crl_work(now)  # leased
     with store.transaction() as tx:
         # Leased by the first claimer: another node gets nothing until the lease runs out.
         assert tx.claim_crl_work(now, now + timedelta(seconds=60), 10) == []
@@ -1020,6 +1024,9 @@ def test_refresh_due_is_claimed_without_a_dirty_mark(store: SqlStore) -> None:
             next_update=T0 + timedelta(days=2),
             next_refresh_at=T0 + timedelta(days=1),
         )
+    with store.transaction(read_only=True) as tx:
+        assert not tx.has_crl_work(T0 + timedelta(hours=1))
+        assert tx.has_crl_work(T0 + timedelta(days=1, seconds=1))
     with store.transaction() as tx:
         assert tx.claim_crl_work(T0 + timedelta(hours=1), T0 + timedelta(hours=2), 10) == []
         later = T0 + timedelta(days=1, seconds=1)

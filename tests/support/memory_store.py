@@ -291,9 +291,8 @@ class MemoryTransaction:
         if state.dirty_since is None:
             self._t.crl_state[ca_arn] = replace(state, dirty_since=at)
 
-    def claim_crl_work(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
-        self._writable()
-        due = sorted(
+    def _crl_due(self, now: datetime) -> list[str]:
+        return sorted(
             state.ca_arn
             for state in self._t.crl_state.values()
             if (
@@ -301,7 +300,14 @@ class MemoryTransaction:
                 or (state.next_refresh_at is not None and state.next_refresh_at <= now)
             )
             and (state.lease_until is None or state.lease_until < now)
-        )[:limit]
+        )
+
+    def has_crl_work(self, now: datetime) -> bool:
+        return bool(self._crl_due(now))
+
+    def claim_crl_work(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
+        self._writable()
+        due = self._crl_due(now)[:limit]
         for arn in due:
             self._update_crl_state(arn, lease_until=lease_until)
         return due
@@ -625,9 +631,8 @@ class MemoryTransaction:
         self._writable()
         self._t.acm_days_before_expiry[account_id] = days
 
-    def claim_acm_renewals(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
-        self._writable()
-        due = sorted(
+    def _acm_due(self, now: datetime) -> list[AcmCertificate]:
+        return sorted(
             (
                 c
                 for c in self._t.acm_certificates.values()
@@ -639,18 +644,28 @@ class MemoryTransaction:
                 and not _live(c.lease_until, now)
             ),
             key=lambda c: c.next_renewal_at or now,
-        )[:limit]
+        )
+
+    def _acm_stale(self, created_before: datetime) -> list[AcmCertificate]:
+        return [
+            c
+            for c in self._t.acm_certificates.values()
+            if c.status is CertificateStatus.PENDING_VALIDATION and c.created_at < created_before
+        ]
+
+    def has_acm_renewal_work(self, now: datetime, created_before: datetime) -> bool:
+        return bool(self._acm_due(now) or self._acm_stale(created_before))
+
+    def claim_acm_renewals(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
+        self._writable()
+        due = self._acm_due(now)[:limit]
         for c in due:
             self._t.acm_certificates[c.arn] = replace(c, lease_until=lease_until)
         return [c.arn for c in due]
 
     def fail_stale_acm_requests(self, created_before: datetime, reason: str) -> int:
         self._writable()
-        stale = [
-            c
-            for c in self._t.acm_certificates.values()
-            if c.status is CertificateStatus.PENDING_VALIDATION and c.created_at < created_before
-        ]
+        stale = self._acm_stale(created_before)
         for c in stale:
             self._t.acm_certificates[c.arn] = replace(
                 c, status=CertificateStatus.FAILED, failure_reason=reason, version=c.version + 1

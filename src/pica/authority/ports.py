@@ -126,6 +126,11 @@ class CrlRecords(Protocol):
         """Ask for a new CRL: set dirty_since (keeping an earlier one), creating the row."""
         ...
 
+    def has_crl_work(self, now: datetime) -> bool:
+        """Whether `claim_crl_work` would lease anything now (read-only: every node asks this
+        every second, and only a yes takes the write lock)."""
+        ...
+
     def claim_crl_work(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
         """Lease CAs whose CRL is dirty or due for refresh and not leased by another node."""
         ...
@@ -340,6 +345,11 @@ class AcmTransaction(Transaction, Protocol):
         ...
 
     def put_acm_days_before_expiry(self, account_id: str, days: int, at: datetime) -> None: ...
+    def has_acm_renewal_work(self, now: datetime, created_before: datetime) -> bool:
+        """Whether `claim_acm_renewals` would lease anything now, or `fail_stale_acm_requests`
+        mark anything (read-only: every node asks this every second)."""
+        ...
+
     def claim_acm_renewals(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
         """Lease exported PRIVATE ISSUED certificates whose next_renewal_at has come and that no
         other node holds a lease on; of racing nodes exactly one takes each."""

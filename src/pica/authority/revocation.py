@@ -100,6 +100,9 @@ class CrlPublisher:
     def publish_due(self, limit: int = 20) -> int:
         """Publish every CRL that is dirty or due; the number of CAs handled."""
         now = self._clock.now()
+        with self._store.transaction(read_only=True) as tx:
+            if not tx.has_crl_work(now):
+                return 0  # the common case takes no write lock
         with self._store.transaction() as tx:
             claimed = tx.claim_crl_work(now, now + LEASE, limit)
             for arn in claimed:

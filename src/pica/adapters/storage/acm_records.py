@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, Table, delete, select, update
+from sqlalchemy import ColumnElement, Connection, Executable, Row, Table, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pica.adapters.storage.sql_records import is_unique_violation
@@ -131,16 +131,16 @@ class AcmRecords:
                 .values(days_before_expiry=days, updated_at=at)
             )
 
+    def has_acm_renewal_work(self, now: datetime, created_before: datetime) -> bool:
+        table = acm_certificates
+        work = _renewal_due(now) | _stale_request(created_before)
+        query = select(table.c.arn).where(work).limit(1)
+        return self._connection.execute(query).first() is not None
+
     def claim_acm_renewals(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
         self._writable()
         table = acm_certificates
-        due = (
-            (table.c.type == CertificateType.PRIVATE.value)
-            & (table.c.status == CertificateStatus.ISSUED.value)
-            & table.c.exported.is_(True)
-            & (table.c.next_renewal_at <= now)
-            & (table.c.lease_until.is_(None) | (table.c.lease_until < now))
-        )
+        due = _renewal_due(now)
         candidates = list(
             self._connection.execute(
                 select(table.c.arn).where(due).order_by(table.c.next_renewal_at).limit(limit)
@@ -161,10 +161,7 @@ class AcmRecords:
         table = acm_certificates
         marked = self._connection.execute(
             update(table)
-            .where(
-                table.c.status == CertificateStatus.PENDING_VALIDATION.value,
-                table.c.created_at < created_before,
-            )
+            .where(_stale_request(created_before))
             .values(
                 status=CertificateStatus.FAILED.value,
                 failure_reason=reason,
@@ -172,6 +169,26 @@ class AcmRecords:
             )
         ).rowcount
         return int(marked)
+
+
+def _renewal_due(now: datetime) -> ColumnElement[bool]:
+    """Exported private certificates whose renewal has come, leased by no live renewal."""
+    table = acm_certificates
+    return (
+        (table.c.type == CertificateType.PRIVATE.value)
+        & (table.c.status == CertificateStatus.ISSUED.value)
+        & table.c.exported.is_(True)
+        & (table.c.next_renewal_at <= now)
+        & (table.c.lease_until.is_(None) | (table.c.lease_until < now))
+    )
+
+
+def _stale_request(created_before: datetime) -> ColumnElement[bool]:
+    """Requests left pending by a process that died mid-issuance."""
+    table = acm_certificates
+    return (table.c.status == CertificateStatus.PENDING_VALIDATION.value) & (
+        table.c.created_at < created_before
+    )
 
 
 def _values(certificate: AcmCertificate) -> dict[str, object]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 
 from pica.adapters.storage.rows import crl_state_from
 from pica.adapters.storage.sql_records import SqlRecords
@@ -42,11 +42,13 @@ class SqlCrlRecords(SqlRecords):
             .values(dirty_since=at)
         )
 
+    def has_crl_work(self, now: datetime) -> bool:
+        query = select(crl_state.c.ca_arn).where(_crl_due(now)).limit(1)
+        return self._connection.execute(query).first() is not None
+
     def claim_crl_work(self, now: datetime, lease_until: datetime, limit: int) -> list[str]:
         self._writable()
-        due = ((crl_state.c.dirty_since.is_not(None)) | (crl_state.c.next_refresh_at <= now)) & (
-            (crl_state.c.lease_until.is_(None)) | (crl_state.c.lease_until < now)
-        )
+        due = _crl_due(now)
         candidates = list(
             self._connection.execute(
                 select(crl_state.c.ca_arn).where(due).order_by(crl_state.c.ca_arn).limit(limit)
@@ -127,3 +129,10 @@ class SqlCrlRecords(SqlRecords):
 
     def _ensure_crl_state(self, ca_arn: str) -> None:
         self._insert_or_ignore(crl_state, {"ca_arn": ca_arn, "crl_number": 0, "issued_count": 0})
+
+
+def _crl_due(now: datetime) -> ColumnElement[bool]:
+    """CRL state rows dirty or due for refresh, and leased by no live publication."""
+    return ((crl_state.c.dirty_since.is_not(None)) | (crl_state.c.next_refresh_at <= now)) & (
+        (crl_state.c.lease_until.is_(None)) | (crl_state.c.lease_until < now)
+    )

@@ -123,6 +123,9 @@ class AcmRenewals:
         """Renew the certificates whose renewal window has begun (the number taken), and fail
         requests left pending by a process that died mid-issuance."""
         now = self._clock.now()
+        with self._store.transaction(read_only=True) as tx:
+            if not tx.has_acm_renewal_work(now, now - STALE_REQUEST):
+                return 0  # the common case takes no write lock
         with self._store.transaction() as tx:
             stale = tx.fail_stale_acm_requests(now - STALE_REQUEST, "PCA_REQUEST_FAILED")
             if stale:
