@@ -96,6 +96,11 @@ def test_rotation_and_retirement_of_a_protected_file_need_the_passphrase(kek_pat
         remove_key(kek_path, added.ref, PASSPHRASE)
     remove_key(kek_path, old, PASSPHRASE)
     assert read_file(kek_path).refs == (added.ref, content.credentials[-1].ref)
+    # With two credential keys, the newer one (it seals) is still never removed.
+    add_key(kek_path, PASSPHRASE)
+    newest = read_file(kek_path).credentials[-1].ref
+    with pytest.raises(KeyStoreError, match="current"):
+        remove_key(kek_path, newest)
 
 
 def test_unprotect_keeps_the_sealing_key_last(kek_path: Path) -> None:

@@ -64,9 +64,9 @@ def remove_key(path: Path, ref: str, passphrase: bytes | None = None) -> None:
                 raise _current(ref)
             replace_text(path, render_entries([e for e in content.entries if e.ref != ref]))
             return
+        if content.credentials[-1].ref == ref:
+            raise _current(ref)  # it seals access-key secrets
         credentials = [e for e in content.credentials if e.ref != ref]
-        if not credentials:
-            raise _current(ref)
         if ref not in content.envelope.refs:
             replace_text(path, KekFile((), content.envelope, tuple(credentials)).render())
             return
