@@ -214,11 +214,11 @@ class FileKeyStore:
             self._apply(content)
             return False
         derived = content.envelope.derive(passphrase)
-        content.opened(derived, str(self._path))  # refuses a wrong passphrase
+        inside = content.opened(derived, str(self._path))  # refuses a wrong passphrase
         with self._lock:
             was_sealed = self._current is None
             self._unlock = (content.envelope.salt, derived)
-            self._apply_locked(content)
+            self._apply_locked(content, inside)
             self._signature = _file_signature(self._path)
         return was_sealed
 
@@ -243,10 +243,9 @@ class FileKeyStore:
         with self._lock:
             self._apply_locked(content)
 
-    def _apply_locked(self, content: KekFile) -> None:
-        for entry in (*content.entries, *content.credentials):
-            if entry.ref not in self._keys:
-                self._keys[entry.ref] = AESGCM(entry.key)
+    def _apply_locked(self, content: KekFile, inside: list[KekEntry] | None = None) -> None:
+        """Take in what the file holds; `inside`: its envelope's keys, when already opened."""
+        self._hold([*content.entries, *content.credentials])
         envelope = content.envelope
         if envelope is None:
             self._current = content.entries[-1].ref
@@ -255,16 +254,20 @@ class FileKeyStore:
             return
         self._listed = frozenset(envelope.refs)
         self._credential_current = content.credentials[-1].ref
-        if self._unlock is None or self._unlock[0] != envelope.salt:
-            return  # keep what this process holds (nothing, if it never unsealed)
-        try:
-            inside = content.opened(self._unlock[1], str(self._path))
-        except KeyStoreError:
-            return
-        for entry in inside:
+        if inside is None:
+            if self._unlock is None or self._unlock[0] != envelope.salt:
+                return  # keep what this process holds (nothing, if it never unsealed)
+            try:
+                inside = content.opened(self._unlock[1], str(self._path))
+            except KeyStoreError:
+                return
+        self._hold(inside)
+        self._current = inside[-1].ref
+
+    def _hold(self, entries: list[KekEntry]) -> None:
+        for entry in entries:
             if entry.ref not in self._keys:
                 self._keys[entry.ref] = AESGCM(entry.key)
-        self._current = inside[-1].ref
 
     def _refresh_if_changed(self) -> None:
         if self._path is None:
