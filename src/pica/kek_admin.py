@@ -139,6 +139,12 @@ def _passphrase(path: Path) -> bytes:
         raise StartupError(str(error)) from error
 
 
+def _settings_passphrase(settings: Settings) -> bytes | None:
+    """The passphrase of kek_passphrase_file (or --passphrase-file), if one is given."""
+    path = settings.kek_passphrase_file
+    return None if path is None else _passphrase(path)
+
+
 def _list(args: argparse.Namespace, settings: Settings, store: Any) -> int:
     from pica.adapters.keystore.kek_file import read_file
     from pica.adapters.storage.sealed_secrets import usage_by_key
@@ -152,7 +158,7 @@ def _list(args: argparse.Namespace, settings: Settings, store: Any) -> int:
         keys = [(ref, "keys") for ref in content.envelope.refs]
         keys += [(e.ref, "credentials") for e in content.credentials]
     # The last key of each role seals: CA and ACM keys, and (protected) access-key secrets.
-    current_refs = {[ref for ref, role in keys if role == role_][-1] for role_ in _roles(keys)}
+    current_refs = set({role: ref for ref, role in keys}.values())
     rows = []
     lines = ["KEK_ID                CREATED                    CA_KEYS  ACCESS_KEYS  ACM_KEYS"]
     for ref, role in keys:
@@ -181,10 +187,6 @@ def _list(args: argparse.Namespace, settings: Settings, store: Any) -> int:
         )
     _emit(args, {"Protected": content.protected, "Keks": rows}, "\n".join(lines))
     return 0
-
-
-def _roles(keys: list[tuple[str, str]]) -> set[str]:
-    return {role for _, role in keys}
 
 
 def _protect(args: argparse.Namespace, settings: Settings, store: Any, key_store: Any) -> int:
@@ -251,10 +253,7 @@ def _rewrap(store: Any, key_store: Any, targets: dict[str, str], *, batch: int) 
     from pica.adapters.storage.sealed_secrets import rewrap_pass
 
     def rewrap(kind: str, old: Any, context: str) -> Any:
-        plain = key_store.open(old, context)
-        if kind == "access_keys":
-            return key_store.seal_credential(plain, context)
-        return key_store.seal(plain, context)
+        return key_store.seal_under(targets[kind], key_store.open(old, context), context)
 
     return rewrap_pass(store, targets, rewrap, batch=batch)
 
@@ -280,10 +279,7 @@ def _rotate(args: argparse.Namespace, settings: Settings, store: Any, key_store:
     targets = _targets(key_store)
     added = None
     if not _stale(usage_by_key(store), targets):
-        passphrase = None
-        if settings.kek_passphrase_file is not None:
-            passphrase = _passphrase(settings.kek_passphrase_file)
-        added = add_key(path, passphrase).ref
+        added = add_key(path, _settings_passphrase(settings)).ref
         key_store.reload()
         targets = _targets(key_store)
     current = targets["ca_keys"]
@@ -332,10 +328,7 @@ def _retire(args: argparse.Namespace, settings: Settings, store: Any) -> int:
         raise StartupError(
             f"{ref} still seals {_describe({ref: used})}: run `pica kek rotate` first"
         )
-    passphrase = None
-    if settings.kek_passphrase_file is not None:
-        passphrase = _passphrase(settings.kek_passphrase_file)
-    remove_key(settings.resolved_kek_file, ref, passphrase)
+    remove_key(settings.resolved_kek_file, ref, _settings_passphrase(settings))
     _emit(args, {"RetiredKekId": ref}, f"retired {ref}")
     return 0
 

@@ -310,12 +310,13 @@ class FileKeyStore:
         return store
 
     def seal(self, plaintext: bytes, context: str) -> SealedKey:
-        return self._seal_under(self.current_key_ref, plaintext, context)
+        return self.seal_under(self.current_key_ref, plaintext, context)
 
     def seal_credential(self, plaintext: bytes, context: str) -> SealedKey:
-        return self._seal_under(self.credential_key_ref, plaintext, context)
+        return self.seal_under(self.credential_key_ref, plaintext, context)
 
-    def _seal_under(self, ref: str, plaintext: bytes, context: str) -> SealedKey:
+    def seal_under(self, ref: str, plaintext: bytes, context: str) -> SealedKey:
+        """Seal under the key `ref` this store holds (a rotation's re-wrap names its target)."""
         nonce = secrets.token_bytes(NONCE_BYTES)
         sealed = self._keys[ref].encrypt(nonce, plaintext, context.encode("utf-8"))
         return SealedKey(key_ref=ref, ciphertext=nonce + sealed)
