@@ -75,6 +75,7 @@ from pica.wire.awsjson.validation import RequestValidator
 from pica.wire.console.routes import Console, ConsoleServices
 from pica.wire.crl_http import CrlEndpoint
 from pica.wire.health_http import HealthEndpoints, ReadinessCheck
+from pica.wire.inline import INLINE_TARGETS, serves_inline
 from pica.wire.metrics import Metrics
 from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
 from pica.wire.request_target import RequestTargetLimit
@@ -390,6 +391,7 @@ def create_app(runtime: Runtime) -> Starlette:
     observers: list[ApiCallObserver] = [metrics.api]
     if settings.access_log != "off":
         observers.append(AccessLog(settings.access_log))
+    inline = serves_inline(settings.resolved_database_url, settings.key_store)
     endpoint = AwsJsonEndpoint(
         services,
         RequestValidator(load_service_model()),
@@ -406,6 +408,7 @@ def create_app(runtime: Runtime) -> Starlette:
             )
         ],
         throttle=build_throttle(settings, runtime.store),
+        inline_targets=INLINE_TARGETS if inline else frozenset(),
     )
     checks = readiness_checks(
         settings, state, runtime.key_store, runtime.objects, lambda: runtime.key_store.sealed
@@ -414,7 +417,7 @@ def create_app(runtime: Runtime) -> Starlette:
     if callable(probe):  # a PKCS#11 token: a logged-in session must answer
         checks = (*checks, ReadinessCheck("pkcs11_token", probe))
     health = HealthEndpoints(checks)
-    ocsp = make_ocsp_endpoints(runtime.ocsp)
+    ocsp = make_ocsp_endpoints(runtime.ocsp, inline=inline)
     crl = CrlEndpoint(runtime.publisher)
     console = Console(
         ConsoleServices(

@@ -134,9 +134,17 @@ def _caching_headers(answer: OcspAnswer) -> dict[str, str]:
 class OcspEndpoints:
     """The two OCSP endpoints of one responder; the composition root decides where they live."""
 
-    def __init__(self, responder: OcspResponder, *, max_body: int = MAX_REQUEST_BYTES) -> None:
+    def __init__(
+        self, responder: OcspResponder, *, max_body: int = MAX_REQUEST_BYTES, inline: bool = False
+    ) -> None:
         self._responder = responder
         self._max_body = max_body
+        self._inline = inline  # answer on the event loop, without the thread hop (`wire.inline`)
+
+    async def _answer(self, der: bytes) -> OcspAnswer:
+        if self._inline:
+            return self._responder.answer(der)
+        return await run_blocking(self._responder.answer, der)
 
     async def post(self, request: Request) -> Response:
         """POST: the body is the DER request."""
@@ -156,7 +164,7 @@ class OcspEndpoints:
             )
         except BodyIncomplete:
             return Response(status_code=400)  # nobody is left to read it
-        answer = await run_blocking(self._responder.answer, body)
+        answer = await self._answer(body)
         return Response(answer.der, media_type=RESPONSE_CONTENT_TYPE)
 
     async def get(self, request: Request, path: str | None = None) -> Response | None:
@@ -167,13 +175,13 @@ class OcspEndpoints:
         der = request_from_path(request.url.path if path is None else path, self._max_body)
         if der is None:
             return None
-        answer = await run_blocking(self._responder.answer, der)
+        answer = await self._answer(der)
         return Response(
             answer.der, media_type=RESPONSE_CONTENT_TYPE, headers=_caching_headers(answer)
         )
 
 
 def make_ocsp_endpoints(
-    responder: OcspResponder, *, max_body: int = MAX_REQUEST_BYTES
+    responder: OcspResponder, *, max_body: int = MAX_REQUEST_BYTES, inline: bool = False
 ) -> OcspEndpoints:
-    return OcspEndpoints(responder, max_body=max_body)
+    return OcspEndpoints(responder, max_body=max_body, inline=inline)

@@ -120,8 +120,11 @@ class AwsJsonEndpoint:
         observers: Sequence[ApiCallObserver] = (),
         other_apis: Sequence[ServedApi] = (),
         throttle: Throttle | None = None,
+        inline_targets: frozenset[str] = frozenset(),
     ) -> None:
         self._services = services
+        # Targets whose handler runs on the event loop, without the thread hop (`pica.wire.inline`).
+        self._inline_targets = inline_targets
         self._throttle = throttle
         self._max_body = max_body
         self._observers = tuple(observers)
@@ -282,7 +285,10 @@ class AwsJsonEndpoint:
         # botocore (and AWS) treat a JSON null as an absent member; so do the handlers.
         params = without_nulls(params)
         try:
-            result = await run_blocking(handler, context, params)
+            if target in self._inline_targets:
+                result = handler(context, params)
+            else:
+                result = await run_blocking(handler, context, params)
         except PicaError as exc:
             call.error = exc
             code = api.code_for(exc)
