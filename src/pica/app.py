@@ -19,7 +19,6 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -65,6 +64,7 @@ from pica.startup import StartupError, open_installation
 from pica.unseal_channel import UnsealListener
 from pica.wire.access_log import AccessLog
 from pica.wire.api_call import ApiCallObserver
+from pica.wire.api_first import ApiFirst
 from pica.wire.awsjson.acm_api import acm_api
 from pica.wire.awsjson.acm_handlers import AcmServices
 from pica.wire.awsjson.endpoint import AwsJsonEndpoint, error_response
@@ -78,7 +78,6 @@ from pica.wire.health_http import HealthEndpoints, ReadinessCheck
 from pica.wire.inline import INLINE_TARGETS, serves_inline
 from pica.wire.metrics import Metrics
 from pica.wire.ocsp_http import is_ocsp_request, make_ocsp_endpoints
-from pica.wire.request_target import RequestTargetLimit
 from pica.wire.throttling import Throttle, served_operations
 
 log = logging.getLogger("pica")
@@ -381,7 +380,7 @@ def _not_found(request: Request) -> Response:
     )
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def create_app(runtime: Runtime) -> ApiFirst:
     services = runtime.services
     settings = runtime.settings
     state = StoredState(runtime.store)
@@ -557,11 +556,11 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/{path:path}", post_other, methods=["POST"]),
         Route("/{path:path}", other, methods=["PUT", "DELETE", "HEAD", "PATCH"]),
     ]
-    # The request target's length is checked before any route parses it.
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestTargetLimit)])
+    # The request target's length is checked before any route parses it (`ApiFirst`).
+    return ApiFirst(Starlette(routes=routes, lifespan=lifespan), endpoint.handle)
 
 
-def app_from_environment() -> Starlette:
+def app_from_environment() -> ApiFirst:
     """uvicorn factory for worker processes: settings travel in an environment variable."""
     settings = Settings.from_json(os.environ[SETTINGS_ENV])
     return create_app(build_runtime(settings, initialise=False))

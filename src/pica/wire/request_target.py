@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from pica.wire.awsjson.endpoint import error_response
 
@@ -19,28 +20,19 @@ MAX_TARGET_BYTES: Final = 8 * 1024  # what common proxies (nginx, Apache) accept
 URI_TOO_LONG: Final = "RequestUriTooLongException"
 
 
-class RequestTargetLimit:
-    """ASGI middleware: a 414 JSON error for a path plus query string over `max_bytes`.
+def target_refusal(scope: Scope, max_bytes: int = MAX_TARGET_BYTES) -> Response | None:
+    """A 414 JSON error for an HTTP scope whose path plus query string exceed `max_bytes`,
+    else None. `pica.wire.api_first.ApiFirst` asks before anything routes the request.
 
     Only lengths are compared, so the answer costs the same whatever the target holds.
     """
-
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_TARGET_BYTES) -> None:
-        self._app = app
-        self._max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8")
-            length = len(raw_path) + len(scope.get("query_string", b""))
-            if length > self._max_bytes:
-                refusal = error_response(
-                    414,
-                    URI_TOO_LONG,
-                    f"The request target is {length} bytes long; pica accepts at most "
-                    f"{self._max_bytes}.",
-                    str(uuid.uuid4()),
-                )
-                await refusal(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
+    raw_path = scope.get("raw_path") or scope.get("path", "").encode("utf-8")
+    length = len(raw_path) + len(scope.get("query_string", b""))
+    if length <= max_bytes:
+        return None
+    return error_response(
+        414,
+        URI_TOO_LONG,
+        f"The request target is {length} bytes long; pica accepts at most {max_bytes}.",
+        str(uuid.uuid4()),
+    )
