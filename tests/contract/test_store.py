@@ -599,6 +599,32 @@ def test_a_read_only_transaction_refuses_writes(store: SqlStore) -> None:
             tx.put_tags(CA_ARN, [])
 
 
+def test_reads_without_a_snapshot_see_commits_and_leave_transactions_atomic(
+    store: SqlStore,
+) -> None:
+    """`snapshot=False` (PostgreSQL: autocommit reads) reads what is committed, refuses writes,
+    and the next write transaction on the same connection is still one atomic unit."""
+    ca = seed_ca(store)
+    for _ in range(3):  # the idle connection is reused: autocommit must not stick to it
+        with store.transaction(read_only=True, snapshot=False) as tx:
+            assert tx.get_ca(CA_ARN) == ca
+            assert tx.get_certificate(CA_ARN, 1) is None
+            with pytest.raises(RuntimeError):
+                tx.insert_certificate(make_certificate(1))
+        with pytest.raises(Conflict), store.transaction() as tx:
+            tx.insert_certificate(make_certificate(2))
+            tx.insert_ca(ca)  # fails: the certificate above must be rolled back with it
+        with store.transaction(read_only=True, snapshot=False) as tx:
+            assert tx.get_certificate(CA_ARN, 2) is None
+    with pytest.raises(KeyError), store.transaction(read_only=True, snapshot=False) as tx:
+        assert tx.get_ca(CA_ARN) == ca
+        raise KeyError("the block fails")
+    with store.transaction() as tx:
+        tx.insert_certificate(make_certificate(3))
+    with store.transaction(read_only=True, snapshot=False) as tx:
+        assert tx.get_certificate(CA_ARN, 3) is not None
+
+
 def test_readers_are_not_blocked_by_a_writer(store: SqlStore) -> None:
     ca = seed_ca(store)
     with store.transaction() as writer:

@@ -94,7 +94,10 @@ class MemoryStore:
         self._write_lock = threading.Lock()
 
     @contextmanager
-    def transaction(self, *, read_only: bool = False) -> Iterator[MemoryTransaction]:
+    def transaction(
+        self, *, read_only: bool = False, snapshot: bool = True
+    ) -> Iterator[MemoryTransaction]:
+        del snapshot  # every read sees the committed tables of its start
         if read_only:
             # The committed tables are never mutated in place (commit swaps them), so a
             # reader may use them as they are.

@@ -96,7 +96,7 @@ class AccountService:
             hit = self._cache.get(access_key_id)
             if hit is not None and now - hit[0] < self._cache_seconds:
                 return hit[1]
-        with self._store.transaction(read_only=True) as tx:
+        with self._store.transaction(read_only=True, snapshot=False) as tx:
             found = tx.get_access_key(access_key_id)
         result: tuple[str, str] | None = None
         if found is not None:

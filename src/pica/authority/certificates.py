@@ -213,7 +213,7 @@ class CertificateService:
         now = self._clock.now()
         token = request.idempotency_token
         crl_state: CrlState | None = None
-        with self._store.transaction(read_only=True) as tx:
+        with self._store.transaction(read_only=True, snapshot=False) as tx:
             # The audit record is written by the write phase, with the certificate.
             ca = authorize_ca(
                 tx,
@@ -421,7 +421,7 @@ class CertificateService:
 
     def get(self, caller: Caller, ca_arn: str, certificate_arn: str) -> CertificateWithChain:
         now = self._clock.now()
-        with self._store.transaction(read_only=True) as tx:
+        with self._store.transaction(read_only=True, snapshot=False) as tx:
             ca = load_ca(tx, caller, ca_arn, now, action="GetCertificate")
             status = ca.effective_status(now)
             if status not in lifecycle.ALLOWED[Action.GET_CERTIFICATE]:

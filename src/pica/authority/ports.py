@@ -206,11 +206,17 @@ class Transaction(
 
 
 class Store(Protocol):
-    def transaction(self, *, read_only: bool = False) -> AbstractContextManager[Transaction]:
+    def transaction(
+        self, *, read_only: bool = False, snapshot: bool = True
+    ) -> AbstractContextManager[Transaction]:
         """Begin; commit when the block exits normally, roll back when it raises.
 
         `read_only=True` promises no writes, so the adapter need not take a write lock (SQLite
-        then lets readers run beside a writer).
+        then lets readers run beside a writer). With it, `snapshot=False` says the reads need
+        not see one common state (each may see what was committed when it ran, as under
+        READ COMMITTED anyway) and stream no rows: the adapter may then run them outside a
+        database transaction (PostgreSQL: no BEGIN and COMMIT round trips). The hot paths'
+        lookups use it; their write phase re-checks what it relies on.
         """
         ...
 
@@ -362,7 +368,9 @@ class AcmTransaction(Transaction, Protocol):
 
 
 class AcmStore(Protocol):
-    def transaction(self, *, read_only: bool = False) -> AbstractContextManager[AcmTransaction]:
+    def transaction(
+        self, *, read_only: bool = False, snapshot: bool = True
+    ) -> AbstractContextManager[AcmTransaction]:
         """As `Store.transaction`, with the ACM rows in reach."""
         ...
 

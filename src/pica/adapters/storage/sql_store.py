@@ -234,23 +234,28 @@ class SqlStore:
             self._write_lock.close()
 
     @contextmanager
-    def transaction(self, *, read_only: bool = False) -> Iterator[SqlTransaction]:
+    def transaction(
+        self, *, read_only: bool = False, snapshot: bool = True
+    ) -> Iterator[SqlTransaction]:
         """Begin; commit when the block exits normally, roll back when it raises.
 
         `read_only=True` promises no writes (they raise `RuntimeError`); on SQLite the
         transaction then does not take the write lock. A SQLite write transaction first takes
         this store's `WriteLock`, so writers queue there (woken the moment the holder commits)
-        instead of in SQLite's busy handler, which sleeps in growing steps.
+        instead of in SQLite's busy handler, which sleeps in growing steps. `snapshot=False`
+        with `read_only` (the port's promise: no common snapshot needed, no streamed rows):
+        on PostgreSQL the reads run in autocommit, one round trip each instead of a BEGIN and
+        a COMMIT around them (on SQLite both are local calls, so nothing changes).
         """
         if read_only or self._write_lock is None:
-            with self._transaction(read_only=read_only) as tx:
+            with self._transaction(read_only=read_only, snapshot=snapshot) as tx:
                 yield tx
             return
         with self._write_lock.held(), self._transaction(read_only=False) as tx:
             yield tx
 
     @contextmanager
-    def _transaction(self, *, read_only: bool) -> Iterator[SqlTransaction]:
+    def _transaction(self, *, read_only: bool, snapshot: bool = True) -> Iterator[SqlTransaction]:
         connection = self._idle.take()
         try:
             if self.dialect == "sqlite":
@@ -258,6 +263,10 @@ class SqlStore:
                     yield SqlTransaction(
                         connection, self.dialect, self._ca_cache, read_only=read_only
                     )
+                return
+            if read_only and not snapshot:
+                with _autocommit(connection):
+                    yield SqlTransaction(connection, self.dialect, self._ca_cache, read_only=True)
                 return
             with connection.begin():
                 yield SqlTransaction(connection, self.dialect, self._ca_cache, read_only=read_only)
@@ -289,6 +298,27 @@ def _sqlite_transaction(connection: Connection, *, read_only: bool) -> Iterator[
         connection.commit()
     elif driver.in_transaction:
         driver.commit()
+
+
+@contextmanager
+def _autocommit(connection: Connection) -> Iterator[None]:
+    """Statements in the block each commit on their own (psycopg sends no BEGIN): for reads
+    that need no common snapshot. SQLAlchemy's own transaction, begun by a statement run
+    through it, is ended too (a no-op on the server, nothing being open there)."""
+    driver = connection.connection.driver_connection
+    driver.autocommit = True  # type: ignore[union-attr]
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        raise
+    else:
+        if connection.in_transaction():
+            connection.commit()
+    finally:
+        if not connection.invalidated:
+            driver.autocommit = False  # type: ignore[union-attr]
 
 
 class _IdleConnections:

@@ -128,7 +128,7 @@ class OcspResponder:
 
     def _answer(self, request_der: bytes, request: Request) -> OcspAnswer:
         now = _whole_seconds(self._clock.now())
-        with self._store.transaction(read_only=True) as tx:
+        with self._store.transaction(read_only=True, snapshot=False) as tx:
             ca = self._issuer_of(tx, request.queries, now)
             if ca is None:
                 return _unsuccessful(OcspResponseStatus.UNAUTHORIZED)
