@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -62,6 +63,7 @@ from pica.authority.model import (
     UsageMode,
 )
 from pica.errors import ConcurrentModification, Conflict
+from tests.support.postgres import PostgresServer
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 ACCOUNT = "111122223333"
@@ -1085,3 +1087,43 @@ def test_reschedule_releases_the_lease_and_keeps_the_last_publication(store: Sql
         tx.reschedule_crl_publication(CA_ARN, None)
         far = T0 + timedelta(days=30)
         assert tx.claim_crl_work(far, far + timedelta(seconds=60), 10) == []
+
+
+@pytest.mark.postgres
+def test_a_lost_server_fails_one_transaction_not_one_per_idle_connection(
+    postgres: tuple[PostgresServer, str],
+) -> None:
+    """The store keeps connections open between transactions. When the server drops them all
+    (a restart, a failover), the first transaction to find out fails, and takes the other
+    idle connections with it: the next one opens a fresh connection and succeeds."""
+    server, name = postgres
+    server.empty_database(name)
+    store = SqlStore(server.url(name))
+    try:
+        store.migrate()
+        seed_ca(store)
+        # Three transactions at once leave three connections idle in the store.
+        with (
+            store.transaction(read_only=True) as a,
+            store.transaction(read_only=True) as b,
+            store.transaction(read_only=True) as c,
+        ):
+            assert a.get_ca(CA_ARN) and b.get_ca(CA_ARN) and c.get_ca(CA_ARN)
+        with psycopg.connect(
+            host=server.host, port=server.port, user=server.user, dbname="postgres", autocommit=True
+        ) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        failures = 0
+        for _ in range(4):
+            try:
+                with store.transaction(read_only=True) as tx:
+                    assert tx.get_ca(CA_ARN) is not None
+            except Exception:
+                failures += 1
+        assert failures == 1
+    finally:
+        store.dispose()

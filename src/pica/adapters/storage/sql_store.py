@@ -329,7 +329,8 @@ class _IdleConnections:
     (events, reset-on-return rollback) for every transaction cost about as much as the
     statements of an issuance. The connections stay checked out of the pool while idle here,
     at most `limit` of them (the pool's size), so the pool's overflow still serves bursts; a
-    connection that was invalidated (a lost server) or closed is dropped, not kept.
+    connection that was invalidated (a lost server) or closed is dropped, not kept, and an
+    invalidated one takes the idle ones with it.
     """
 
     def __init__(self, engine: Engine, limit: int) -> None:
@@ -345,7 +346,11 @@ class _IdleConnections:
         return self._engine.connect()
 
     def give_back(self, connection: Connection) -> None:
-        if not (connection.closed or connection.invalidated or connection.in_transaction()):
+        if connection.invalidated:
+            # A lost server (a restart, a failover): the idle connections went with it. Drop
+            # them now, or each would fail one more request before being found out.
+            self.close()
+        elif not (connection.closed or connection.in_transaction()):
             with self._lock:
                 if len(self._idle) < self._limit:
                     self._idle.append(connection)
