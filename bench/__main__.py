@@ -8,6 +8,8 @@ lint       [N] the lint gate's cost per certificate next to signing
 revocation [max_entries] [ocsp_requests] CRL build+sign size/time, OCSP responses/s
 audit      [max_certificates] audit report time and peak memory (10k, 100k certificates)
 tls        [--duration S] IssueCertificate over plain HTTP, with throttling on, and over TLS
+alternate  --a REV [--b REV] two versions served side by side, their phases alternated
+asgi       [N] CPU per IssueCertificate through the ASGI app in-process, next to issue()
 """
 
 from __future__ import annotations
@@ -52,6 +54,18 @@ def _keystores(argv: list[str]) -> int:
     return 0
 
 
+def _alternate(argv: list[str]) -> int:
+    from bench.alternate import main
+
+    return main(argv)
+
+
+def _asgi(argv: list[str]) -> int:
+    from bench.asgi_inprocess import main
+
+    return main(argv)
+
+
 def _tls(argv: list[str]) -> int:
     from bench.tls import main
 
@@ -61,6 +75,8 @@ def _tls(argv: list[str]) -> int:
 BENCHMARKS: dict[str, Callable[[list[str]], int]] = {
     "issuance": _issuance,
     "tls": _tls,
+    "alternate": _alternate,
+    "asgi": _asgi,
     "keycache": _keycache,
     "keystores": _keystores,
     "lint": _legacy("lint_gate"),
