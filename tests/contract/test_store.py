@@ -627,6 +627,24 @@ def test_reads_without_a_snapshot_see_commits_and_leave_transactions_atomic(
         assert tx.get_certificate(CA_ARN, 3) is not None
 
 
+def test_a_transaction_that_starts_with_a_read_is_still_one_unit(store: SqlStore) -> None:
+    """A write transaction whose first statement is a hot read (the CA version, as issuance's
+    write phase starts): the writes after it still roll back with the transaction."""
+    ca = seed_ca(store)
+    for serial in (7, 8):  # twice: the second time on the connection the first one used
+        with pytest.raises(KeyError), store.transaction() as tx:
+            assert tx.get_ca(CA_ARN) == ca
+            tx.insert_certificate(make_certificate(serial))
+            raise KeyError("the block fails")
+        with store.transaction(read_only=True) as tx:
+            assert tx.get_certificate(CA_ARN, serial) is None
+    with store.transaction() as tx:
+        assert tx.get_ca(CA_ARN) == ca
+        tx.insert_certificate(make_certificate(9))
+    with store.transaction(read_only=True) as tx:
+        assert tx.get_certificate(CA_ARN, 9) is not None
+
+
 def test_readers_are_not_blocked_by_a_writer(store: SqlStore) -> None:
     ca = seed_ca(store)
     with store.transaction() as writer:
