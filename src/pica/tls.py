@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import ipaddress
 import logging
 import os
 import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pica.durations import parse_duration
+from pica.file_lock import exclusive
 from pica.settings import Settings
 from pica.startup import StartupError
 
@@ -130,7 +130,7 @@ def renew_if_due(settings: Settings, now: datetime) -> bool:
     it lacks a name it must carry. True when one was issued. Safe from several processes."""
     where = paths(settings)
     _private_folder(where.folder)
-    with _locked(where.lock):
+    with exclusive(where.lock):
         root_key, root = _root(where, now)
         names = subject_alternative_names(settings)
         if not _needs_new(where.server, root, names, settings, now):
@@ -383,16 +383,6 @@ def _private_folder(folder: Path) -> None:
     with contextlib.suppress(FileExistsError):
         folder.mkdir(mode=0o700)
     os.chmod(folder, 0o700)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

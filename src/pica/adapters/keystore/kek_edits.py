@@ -31,6 +31,7 @@ from pica.adapters.keystore.kek_protection import (
     new_salt,
     seal_envelope,
 )
+from pica.file_lock import exclusive
 
 
 def add_key(path: Path, passphrase: bytes | None = None) -> KekEntry:
@@ -201,16 +202,9 @@ def _current(ref: str) -> KeyStoreError:
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     """Serialise changes to the KEK file between processes (two `pica kek` at once)."""
-    import fcntl
-
     target = path.resolve()
-    lock_path = target.with_name(f".{target.name}.lock")
-    descriptor = os.open(lock_path, os.O_CREAT | os.O_RDWR, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    with exclusive(target.with_name(f".{target.name}.lock")):
         yield
-    finally:
-        os.close(descriptor)
 
 
 def _sync_directory(directory: Path) -> None:
