@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,20 +20,9 @@ from pica.adapters.keystore.kek_edits import add_key
 from pica.adapters.keystore.kek_file import read_entries
 from tests.support.acm import acm_client
 from tests.support.pki import issue, make_csr, new_root
-from tests.support.server import LiveServer, free_port
+from tests.support.server import LiveServer
 
 PASSPHRASE = b"rotate me gently"
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    """Each test its own server (tests run in random order; each rotates its own KEK file)."""
-    server = LiveServer(tmp_path / "data", free_port(), extra_args=("--workers", "2"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

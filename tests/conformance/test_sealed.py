@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,16 +29,6 @@ from tests.support.server import LiveServer, free_port
 
 PASSPHRASE = "a long enough passphrase for tests"
 SEALED = "pica is sealed"
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path / "data", free_port(), extra_args=("--workers", "2"))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def passphrase_file(folder: Path, text: str = PASSPHRASE, name: str = "passphrase") -> Path:
