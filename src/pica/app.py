@@ -518,12 +518,6 @@ def create_app(runtime: Runtime) -> ApiFirst:
                     await task
             runtime.close()
 
-    async def post_root(request: Request) -> Response:
-        # OCSP clients POST to the URL in the AIA, which may be this root path.
-        if is_ocsp_request(request):
-            return await ocsp.post(request)
-        return await endpoint.handle(request)
-
     async def post_other(request: Request) -> Response:
         if is_ocsp_request(request):
             return await ocsp.post(request)
@@ -551,7 +545,9 @@ def create_app(runtime: Runtime) -> ApiFirst:
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", metrics.get, methods=["GET"]),
         *console.routes(),
-        Route("/", post_root, methods=["POST"]),
+        # `ApiFirst` hands every other POST / to the API endpoint: what reaches this route is
+        # OCSP, POSTed to the URL in the AIA, which may be this root path.
+        Route("/", ocsp.post, methods=["POST"]),
         Route("/{path:path}", get_any, methods=["GET"]),
         Route("/{path:path}", post_other, methods=["POST"]),
         Route("/{path:path}", other, methods=["PUT", "DELETE", "HEAD", "PATCH"]),

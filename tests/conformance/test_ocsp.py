@@ -130,6 +130,20 @@ def test_default_responder_url_is_pica_ocsp_path(
     assert f"{workdir / 'cert0.pem'}: good" in completed.stdout
 
 
+def test_ocsp_posted_to_the_root_path_is_answered(
+    pca: Any, server: LiveServer, workdir: Path
+) -> None:
+    """POST / carries API calls too: an OCSP request there (a CNAME'd responder URL with no
+    path) is still answered as OCSP."""
+    ca_arn = ocsp_root(pca, server, cname=False)
+    leaf, _ = issue(pca, ca_arn)
+    completed, _ = openssl_ocsp(
+        workdir, ca_certificate(pca, ca_arn), leaf, url=f"{server.endpoint}/"
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert f"{workdir / 'cert0.pem'}: good" in completed.stdout
+
+
 def test_ca_without_ocsp_is_unauthorized(
     pca: Any, server: LiveServer, root_ca: str, workdir: Path
 ) -> None:

@@ -18,6 +18,7 @@ from email.utils import format_datetime
 from asn1crypto import parser as asn1_parser
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from pica.authority.ocsp.answer import OcspAnswer
 from pica.authority.ocsp.responder import OcspResponder
@@ -29,10 +30,21 @@ RESPONSE_CONTENT_TYPE = "application/ocsp-response"
 MAX_REQUEST_BYTES = 64 * 1024
 
 
+_OCSP_MEDIA_TYPE = REQUEST_CONTENT_TYPE.encode("ascii")
+
+
 def is_ocsp_request(request: Request) -> bool:
     """Whether a request says it carries an OCSP request (media type only, parameters ignored)."""
-    content_type = request.headers.get("content-type", "")
-    return content_type.split(";", 1)[0].strip().lower() == REQUEST_CONTENT_TYPE
+    return is_ocsp_scope(request.scope)
+
+
+def is_ocsp_scope(scope: Scope) -> bool:
+    """`is_ocsp_request` on an ASGI scope's raw headers: the first Content-Type decides."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            media_type: bytes = value.split(b";", 1)[0].strip().lower()
+            return media_type == _OCSP_MEDIA_TYPE
+    return False
 
 
 def _announced_sequence_length(data: bytes) -> int | None:
