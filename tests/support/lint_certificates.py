@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from pica.authority.algorithms import signature_scheme
+from pica.authority.certificate_parts import CertificateParts
 from pica.authority.lint.finding import Finding
 from pica.authority.lint.gate import LintGate, LintMode
 from pica.authority.model import SigningAlgorithm
@@ -144,29 +145,35 @@ def end_entity_extensions(
     return found
 
 
-def build(spec: Spec, ca: Issuer | None) -> x509.CertificateBuilder:
-    """The unsigned certificate; `ca` None makes it self-signed (issuer name = subject)."""
+def parts(spec: Spec, ca: Issuer | None) -> CertificateParts:
+    """The unsigned certificate's fields; `ca` None makes it self-signed (issuer name =
+    subject)."""
     public = private_key(spec.subject_key).public_key()
     issuer_name = spec.issuer_name
     if issuer_name is None:
         issuer_name = ca.certificate.subject if ca is not None else spec.subject
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(spec.subject)
-        .issuer_name(issuer_name)
-        .public_key(public)
-        .serial_number(spec.serial)
-        .not_valid_before(spec.not_before)
-        .not_valid_after(spec.not_after)
-    )
     extensions: dict[x509.ObjectIdentifier, Ext | None] = {
         **end_entity_extensions(public, ca.certificate if ca else None),
         **spec.extensions,
     }
-    for value in extensions.values():
-        if value is not None:
-            builder = builder.add_extension(value[0], critical=value[1])
-    return builder
+    return CertificateParts(
+        subject=spec.subject,
+        issuer=issuer_name,
+        public_key=public,
+        serial=spec.serial,
+        not_before=spec.not_before,
+        not_after=spec.not_after,
+        extensions=tuple(
+            x509.Extension(value[0].oid, value[1], value[0])
+            for value in extensions.values()
+            if value is not None
+        ),
+    )
+
+
+def build(spec: Spec, ca: Issuer | None) -> x509.CertificateBuilder:
+    """The unsigned certificate; `ca` None makes it self-signed (issuer name = subject)."""
+    return parts(spec, ca).builder()
 
 
 def subordinate_spec(path_length: int | None = 0) -> Spec:
@@ -208,14 +215,28 @@ def lint(
     is_ca: bool = False,
     algorithm: SigningAlgorithm | None = None,
 ) -> tuple[Finding, ...]:
+    """The gate's findings on `spec`, which must be the same whether the gate parses the draft
+    back or reads the parts it was built from (issuance's path)."""
     signing = algorithm or (ca.signing_algorithm if ca else SigningAlgorithm.SHA256WITHECDSA)
-    return gate.findings(
-        build(spec, ca),
+    issuer_certificate = ca.certificate if ca else None
+    fields = parts(spec, ca)
+    parsed = gate.findings(
+        fields.builder(),
         signing_algorithm=signing,
-        issuer=ca.certificate if ca else None,
+        issuer=issuer_certificate,
         shaped=shaped,
         is_ca=is_ca,
     )
+    read = gate.findings(
+        gate.draft(fields.builder(), signing_algorithm=signing, shaped=shaped, is_ca=is_ca),
+        signing_algorithm=signing,
+        issuer=issuer_certificate,
+        shaped=shaped,
+        is_ca=is_ca,
+        parts=fields,
+    )
+    assert read == parsed
+    return parsed
 
 
 def with_extensions(**extensions: Ext | None) -> dict[x509.ObjectIdentifier, Ext | None]:

@@ -29,7 +29,7 @@ from pica.authority.ca_certificate import path_length
 from pica.authority.csr import load_csr
 from pica.authority.issuance import (
     IssuerIdentity,
-    certificate_builder,
+    certificate_parts,
     issuer_key_identifier,
     new_serial,
     sign,
@@ -336,7 +336,7 @@ class CertificateService:
             issuance_checks.check_name_constraints(ca, profile)
         else:
             issuer = dataclasses.replace(issuer, name=profile.subject)
-        builder = certificate_builder(
+        parts = certificate_parts(
             issuer=issuer,
             subject=profile.subject,
             public_key=draft.csr.public_key(),
@@ -344,6 +344,7 @@ class CertificateService:
             window=draft.window,
             extensions=profile.extensions,
         )
+        builder = parts.builder()
         unsigned: x509.CertificateBuilder | x509.Certificate = builder
         if lint:
             # The CA key signs the very TBS the gate checked (`signing` restamps its algorithm).
@@ -359,6 +360,7 @@ class CertificateService:
                 signing_algorithm=request.signing_algorithm,
                 shaped=template.shaped_by_caller,
                 is_ca=template.is_ca,
+                parts=parts,
             )
         certificate = sign(unsigned, issuer.signer, request.signing_algorithm)
         draft.record = IssuedCertificate(

@@ -14,9 +14,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority.algorithms import SM2_UNAVAILABLE, KeyFamily, signature_scheme
+from pica.authority.certificate_parts import CertificateParts
 from pica.authority.lint.finding import AWS_RULES, Finding, refusal_message
 from pica.authority.lint.pkilint_validators import PkilintValidators
 from pica.authority.lint.rules import structural_findings
+from pica.authority.lint.tbs import read_parts
 from pica.authority.model import SigningAlgorithm
 from pica.authority.throwaway import FAST_SCHEME, throwaway_sign
 from pica.errors import InvalidArgs, LintRejected
@@ -81,10 +83,13 @@ class LintGate:
         issuer: x509.Certificate | None,
         shaped: bool,
         is_ca: bool = False,
+        parts: CertificateParts | None = None,
     ) -> tuple[Finding, ...]:
         """Every reason not to sign `builder`; empty when the certificate conforms.
 
-        `builder` may be given as the gate's `draft` of it, made with the same arguments.
+        `builder` may be given as the gate's `draft` of it, made with the same arguments, and
+        then with the `parts` it was built from: the structural rules read those rather than
+        parse the draft back.
 
         `signing_algorithm` is the one the CA key will sign with: when pkilint runs, the
         throwaway signature uses its family, hash and padding, so the signatureAlgorithm fields
@@ -101,7 +106,12 @@ class LintGate:
                 builder, signing_algorithm=signing_algorithm, shaped=shaped, is_ca=is_ca
             )
         )
-        found = structural_findings(certificate, issuer, is_ca=is_ca)
+        tbs = (
+            None
+            if parts is None or not isinstance(builder, x509.Certificate)
+            else read_parts(parts, certificate, issuer)
+        )
+        found = structural_findings(certificate, issuer, is_ca=is_ca, tbs=tbs)
         if run_pkilint:
             assert self._pkilint is not None
             der = certificate.public_bytes(Encoding.DER)
@@ -116,6 +126,7 @@ class LintGate:
         issuer: x509.Certificate | None,
         shaped: bool,
         is_ca: bool = False,
+        parts: CertificateParts | None = None,
     ) -> tuple[Finding, ...]:
         """Return if `builder` may be signed; raise InvalidArgs naming the findings if not.
 
@@ -128,6 +139,7 @@ class LintGate:
             issuer=issuer,
             shaped=shaped,
             is_ca=is_ca,
+            parts=parts,
         )
         refusing = (
             found

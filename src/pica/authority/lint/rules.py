@@ -255,12 +255,17 @@ _RULES: tuple[Rule, ...] = (
 
 
 def structural_findings(
-    certificate: x509.Certificate, issuer: x509.Certificate | None, *, is_ca: bool = False
+    certificate: x509.Certificate,
+    issuer: x509.Certificate | None,
+    *,
+    is_ca: bool = False,
+    tbs: Tbs | None = None,
 ) -> list[Finding]:
     """The built-in RFC 5280 rules over a certificate; an empty list when it conforms.
 
     `issuer` is the issuing CA's certificate, None for a self-signed certificate. `is_ca` says
     the certificate is meant to be a CA certificate (then basicConstraints must assert cA).
+    `tbs`, when given, is the certificate already read (`tbs.read_parts`).
     """
-    context = _Context(read_tbs(certificate, issuer), issuer, is_ca)
+    context = _Context(tbs or read_tbs(certificate, issuer), issuer, is_ca)
     return [finding for rule in _RULES for finding in rule(context)]
