@@ -13,6 +13,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pica.adapters.keystore.file_signer import SoftwareSigner
 from pica.authority.ca_certificate import validate_import
+from pica.authority.csr import LoadedCsr
 from pica.authority.issuance import IssuerIdentity, certificate_builder, new_serial, sign
 from pica.authority.model import CaType, SigningAlgorithm
 from pica.authority.profiles import compose
@@ -44,7 +45,9 @@ def issue(
         csr_builder = csr_builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
     csr = csr_builder.sign(key, hashes.SHA256())
     arn = None if name is None else f"arn:aws:acm-pca:::template/{name}/V1"
-    profile = compose(template=template_for(arn), csr=csr, api_passthrough=None, ca_extensions=())
+    profile = compose(
+        template=template_for(arn), csr=LoadedCsr.of(csr), api_passthrough=None, ca_extensions=()
+    )
     builder = certificate_builder(
         issuer=ISSUER,
         subject=profile.subject,

@@ -26,7 +26,7 @@ from pica.authority.arns import certificate_serial
 from pica.authority.authorities import parse_certificate_pem
 from pica.authority.ca_access import Caller, authorize_ca, load_ca, record_success
 from pica.authority.ca_certificate import path_length
-from pica.authority.csr import load_csr
+from pica.authority.csr import LoadedCsr, load_csr
 from pica.authority.issuance import (
     IssuerIdentity,
     certificate_parts,
@@ -108,7 +108,7 @@ class _Draft:
     caller: Caller
     request: IssueRequest
     template: Template
-    csr: x509.CertificateSigningRequest
+    csr: LoadedCsr
     window: validity.ValidityWindow
     issuer: IssuerIdentity
     ca_certificate: x509.Certificate | None
@@ -206,7 +206,7 @@ class CertificateService:
         caller: Caller,
         request: IssueRequest,
         template: Template,
-        csr: x509.CertificateSigningRequest,
+        csr: LoadedCsr,
         scope: str,
     ) -> _Draft | str:
         """The signed certificate ready to store, or the ARN an idempotent replay answers."""
@@ -282,7 +282,7 @@ class CertificateService:
             identity = IssuerIdentity(
                 x509.Name([]),
                 self._keys.signer(ca.key_reference),
-                issuer_key_identifier(None, csr.public_key()),
+                issuer_key_identifier(None, csr.public_key),
             )
         draft = _Draft(
             ca=ca,
@@ -339,7 +339,7 @@ class CertificateService:
         parts = certificate_parts(
             issuer=issuer,
             subject=profile.subject,
-            public_key=draft.csr.public_key(),
+            public_key=draft.csr.public_key,
             serial=serial,
             window=draft.window,
             extensions=profile.extensions,

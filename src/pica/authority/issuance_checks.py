@@ -3,11 +3,10 @@ path length a CA template may ask for, and the name constraints of the CA's chai
 
 from __future__ import annotations
 
-from cryptography import x509
-
 from pica.authority import lifecycle
 from pica.authority.authorities import ca_public_key
 from pica.authority.ca_certificate import same_public_key
+from pica.authority.csr import LoadedCsr
 from pica.authority.lifecycle import Action
 from pica.authority.model import CaStatus, CaType, CertificateAuthority, UsageMode
 from pica.authority.name_constraints import issuance_violation
@@ -16,16 +15,14 @@ from pica.authority.templates import Template
 from pica.errors import InvalidArgs, NameConstraintViolation
 
 
-def check_root_self_issue(
-    ca: CertificateAuthority, csr: x509.CertificateSigningRequest, status: CaStatus
-) -> None:
+def check_root_self_issue(ca: CertificateAuthority, csr: LoadedCsr, status: CaStatus) -> None:
     if ca.type is not CaType.ROOT:
         raise InvalidArgs(
             "Root CA certificate templates can only be used by a ROOT certificate authority."
         )
     if status not in (CaStatus.PENDING_CERTIFICATE, CaStatus.ACTIVE, CaStatus.EXPIRED):
         lifecycle.require(Action.ISSUE, status, ca.arn)
-    if not same_public_key(csr.public_key(), ca_public_key(ca)):
+    if not same_public_key(csr.public_key, ca_public_key(ca)):
         raise InvalidArgs(
             "A root CA certificate template can only sign the certificate authority's own CSR."
         )

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtensionOID, ObjectIdentifier
 
+from pica.authority.csr import LoadedCsr
 from pica.authority.issuance import key_usage_extension
 from pica.authority.model import (
     ApiPassthrough,
@@ -205,23 +206,25 @@ def _api_extensions(api: Extensions) -> dict[ObjectIdentifier, Ext]:
 def compose(
     *,
     template: Template,
-    csr: x509.CertificateSigningRequest,
+    csr: LoadedCsr,
     api_passthrough: ApiPassthrough | None,
     ca_extensions: tuple[Ext, ...],
 ) -> Profile:
     """Merge template, CA configuration, ApiPassthrough and CSR into subject and extensions."""
-    public_key = csr.public_key()
+    public_key = csr.public_key
     subject = csr.subject
     merged: dict[ObjectIdentifier, Ext] = {}
 
     # Lowest precedence first; later layers overwrite.
     if template.csr_passthrough:
-        for extension in csr.extensions:
+        for extension in csr.request.extensions:
             if extension.oid not in _COMPUTED:
                 merged[extension.oid] = extension
     else:
         try:
-            csr_san = csr.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+            csr_san = csr.request.extensions.get_extension_for_oid(
+                ExtensionOID.SUBJECT_ALTERNATIVE_NAME
+            )
             merged[csr_san.oid] = csr_san
         except x509.ExtensionNotFound:
             pass

@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from pica.authority.csr import LoadedCsr
 from pica.authority.issuance import (
     IssuerIdentity,
     certificate_builder,
@@ -79,11 +80,13 @@ class DelegatedSigners:
         # id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): clients need not check the responder.
         profile = compose(
             template=template_for(_OCSP_SIGNING_TEMPLATE),
-            csr=sign_csr(
-                subject=_responder_name(ca_certificate.subject),
-                public_key=responder_key,
-                signer=responder,
-                signing_algorithm=algorithm,
+            csr=LoadedCsr.of(
+                sign_csr(
+                    subject=_responder_name(ca_certificate.subject),
+                    public_key=responder_key,
+                    signer=responder,
+                    signing_algorithm=algorithm,
+                )
             ),
             api_passthrough=None,
             ca_extensions=(x509.Extension(x509.OCSPNoCheck.oid, False, x509.OCSPNoCheck()),),
