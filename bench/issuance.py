@@ -43,7 +43,14 @@ from tests.support.pki import ca_config, new_root, new_root_with_revocation, ocs
 
 from bench import ceiling, report
 from bench.replay import Replay, Replayer, WarmUpFailed, choose, warm_up
-from bench.servers import BenchDatabase, MotoServer, PicaServer, bench_database, cpu_seconds
+from bench.servers import (
+    BenchDatabase,
+    MotoServer,
+    PicaServer,
+    bench_database,
+    cpu_seconds,
+    drained,
+)
 from bench.signed import RawRequest, client, ocsp_get, ocsp_post, signed
 
 ISSUE = "IssueCertificate"
@@ -291,6 +298,8 @@ class Bench:
         """Sign now, warm up (checking the answers), replay, record: one row of the table."""
         request = sign()
         warm_up(port, request, connections, self.options.warm_up_requests, CHECKS[operation])
+        if workers is not None and workers > 1:
+            drained(port, pid)
         seconds = duration or self.options.duration
         context = during(seconds) if during else None
         before = cpu_seconds(pid)
@@ -317,7 +326,9 @@ class Bench:
             try:
                 key, secret = server.credentials()
                 if fixture is None:
-                    fixture = make_fixture(server.client(), self.csr)
+                    setup = server.client()
+                    fixture = make_fixture(setup, self.csr)
+                    setup.close()
                 self._server_phases(
                     backend, workers, server, client(server.endpoint, key, secret), fixture
                 )

@@ -23,6 +23,9 @@ import psycopg
 from botocore.config import Config
 from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.server import LiveServer, free_port
+from tests.support.worker_sockets import connections_per_worker
+
+from pica.serving import KEEP_ALIVE_SECONDS
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -65,6 +68,18 @@ def worker_pids(pid: int) -> list[int]:
     return children or [pid]
 
 
+def drained(port: int, pid: int, timeout: float = KEEP_ALIVE_SECONDS + 2) -> None:
+    """Wait until the server's workers hold no connection, so that a replay's connections are
+    the only ones `pica.worker_balance` spreads: an idle setup connection would take a share,
+    then be closed by the keep-alive timeout mid-phase, leaving the replay split 3 + 1."""
+    deadline = time.monotonic() + timeout
+    workers = worker_pids(pid)
+    while any(connections_per_worker(port, workers).values()):
+        if time.monotonic() > deadline:
+            return  # measured anyway; the split is then whatever it is
+        time.sleep(0.02)
+
+
 @dataclass
 class PicaServer:
     """`python -m pica serve` in `data_dir` with `workers` processes, SQLite or `database_url`."""
@@ -97,6 +112,7 @@ class PicaServer:
         while True:
             try:
                 pca.list_certificate_authorities(MaxResults=1)
+                pca.close()  # an idle connection would count in how the workers share the load
                 return
             except Exception:
                 if time.monotonic() > deadline:

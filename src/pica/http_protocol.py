@@ -43,6 +43,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
+from pica import worker_balance
 from pica.wire.request_target import MAX_TARGET_BYTES, URI_TOO_LONG
 
 try:
@@ -121,6 +122,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_read_deadline()
+        worker_balance.connection_closed()
         super().connection_lost(exc)
 
     def _start_read_deadline(self) -> None:
@@ -271,6 +273,7 @@ if FAST:
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._stop_read_deadline()
+            worker_balance.connection_closed()
             super().connection_lost(exc)
 
         def _request_in(self) -> bool:

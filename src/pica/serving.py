@@ -10,6 +10,8 @@ or tuning it touches this module only.
   the environment, `pica.app.app_from_environment`). Every worker speaks
   `GuardedHttpToolsProtocol` on uvloop (`GuardedH11Protocol` where httptools/uvloop are
   missing): request read deadline, TCP_NODELAY, AWS-shaped 400s, see `pica.http_protocol`.
+- With several workers, connections are spread evenly over them (`pica.worker_balance`): each
+  worker accepts only while it holds no more connections than the least loaded other one.
 - `max_connections` is uvicorn's `limit_concurrency`, per worker: a request arriving while that
   many other connections are open gets an immediate 503 and the connection is closed.
 - With several workers, `metrics_folder` gives prometheus_client's multiprocess mode a private
@@ -32,7 +34,7 @@ from typing import Any
 from uvicorn import Server
 from uvicorn.supervisors import Multiprocess
 
-from pica import http_protocol
+from pica import http_protocol, worker_balance
 from pica.http_protocol import ServerConfig
 from pica.settings import Settings
 from pica.startup import StartupError
@@ -83,7 +85,7 @@ def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, 
         **_tls_options(settings),
         factory=True,
         http=_protocol(),
-        loop="uvloop" if http_protocol.FAST else "asyncio",
+        loop=_loop(settings.workers),
         request_read_timeout=settings.request_read_timeout,
         # uvicorn answers 503 once open connections (this one included) reach the limit.
         limit_concurrency=settings.max_connections + 1,
@@ -97,7 +99,7 @@ def run(settings: Settings, sockets: list[socket.socket], log_config: dict[str, 
     )
     try:
         if settings.workers > 1:
-            with metrics_folder():
+            with metrics_folder(), worker_balance.worker_slots(settings.workers):
                 Multiprocess(config, sockets=sockets).run()
         else:
             Server(config).run(sockets=sockets)
@@ -119,6 +121,15 @@ def _tls_options(settings: Settings) -> dict[str, Any]:
         "ssl_keyfile": None if key is None else str(key),
         "ssl_context_factory": tls.server_context,
     }
+
+
+def _loop(workers: int) -> str:
+    """uvloop (asyncio's loop where it is missing); with several workers, its variant that
+    spreads connections evenly over them (`pica.worker_balance`)."""
+    if workers > 1:
+        name = "uvloop_loop" if http_protocol.FAST else "asyncio_loop"
+        return f"{worker_balance.__name__}:{name}"
+    return "uvloop" if http_protocol.FAST else "asyncio"
 
 
 def _protocol() -> type[asyncio.Protocol]:

@@ -1,0 +1,90 @@
+"""pica.worker_balance: the shared per-worker connection counts behind the balanced accept."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from pica.worker_balance import WorkerSlots, worker_slots
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def _slots(path: Path, pid: int) -> WorkerSlots:
+    slots = WorkerSlots(path)
+    slots.claim(pid)
+    return slots
+
+
+def test_a_worker_over_the_least_loaded_peer_steps_back(tmp_path: Path) -> None:
+    path = tmp_path / "slots"
+    WorkerSlots.create(path, 2)
+    peer = subprocess.Popen(["sleep", "30"])  # a live pid that is not this process
+    try:
+        mine, theirs = _slots(path, os.getpid()), _slots(path, peer.pid)
+        assert not mine.over_share()  # 0 and 0
+        mine.add(1)
+        assert mine.over_share() and not theirs.over_share()  # 1 against 0
+        theirs.add(1)
+        assert not mine.over_share() and not theirs.over_share()  # 1 and 1
+        theirs.add(-1)
+        theirs.add(-1)  # never below zero
+        assert mine.counts() == (1, [0])
+    finally:
+        peer.kill()
+        peer.wait()
+
+
+def test_alone_a_worker_never_waits(tmp_path: Path) -> None:
+    path = tmp_path / "slots"
+    WorkerSlots.create(path, 2)
+    mine = _slots(path, os.getpid())
+    mine.add(5)
+    assert not mine.over_share()
+
+
+def test_a_dead_workers_slot_is_reclaimed_and_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "slots"
+    WorkerSlots.create(path, 1)  # two slots
+    _slots(path, _dead_pid())
+    mine = _slots(path, os.getpid())
+    assert mine.counts() == (0, [])  # the dead worker's slot does not count
+    # Both slots are taken (one by a dead pid): a respawned worker takes the dead one's.
+    respawned = subprocess.Popen(["sleep", "30"])
+    try:
+        WorkerSlots(path).claim(respawned.pid)
+        mine.add(1)
+        assert mine.counts() == (1, [0]) and mine.over_share()
+    finally:
+        respawned.kill()
+        respawned.wait()
+
+
+def test_more_live_workers_than_slots_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "slots"
+    WorkerSlots.create(path, 1)
+    sleepers = [subprocess.Popen(["sleep", "30"]) for _ in range(2)]
+    try:
+        for sleeper in sleepers:
+            WorkerSlots(path).claim(sleeper.pid)
+        with pytest.raises(RuntimeError):
+            WorkerSlots(path).claim(os.getpid())
+    finally:
+        for sleeper in sleepers:
+            sleeper.kill()
+            sleeper.wait()
+
+
+def test_the_supervisor_file_is_private_and_removed() -> None:
+    with worker_slots(2) as path:
+        assert os.environ["PICA_WORKER_SLOTS"] == str(path)
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert path.stat().st_size > 0
+    assert not path.exists() and "PICA_WORKER_SLOTS" not in os.environ
