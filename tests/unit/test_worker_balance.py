@@ -53,15 +53,16 @@ def test_alone_a_worker_never_waits(tmp_path: Path) -> None:
 def test_a_dead_workers_slot_is_reclaimed_and_ignored(tmp_path: Path) -> None:
     path = tmp_path / "slots"
     WorkerSlots.create(path, 1)  # two slots
-    _slots(path, _dead_pid())
     mine = _slots(path, os.getpid())
+    _slots(path, _dead_pid())  # the other slot, held by a worker that died
     assert mine.counts() == (0, [])  # the dead worker's slot does not count
-    # Both slots are taken (one by a dead pid): a respawned worker takes the dead one's.
     respawned = subprocess.Popen(["sleep", "30"])
     try:
-        WorkerSlots(path).claim(respawned.pid)
+        WorkerSlots(path).claim(respawned.pid)  # only the dead worker's slot is left to take
         mine.add(1)
         assert mine.counts() == (1, [0]) and mine.over_share()
+        with pytest.raises(RuntimeError):  # both slots now held by live processes
+            WorkerSlots(path).claim(_dead_pid() + 1_000_000)
     finally:
         respawned.kill()
         respawned.wait()
