@@ -58,7 +58,7 @@ STAGES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "certificate builder + SKI/AKI",
         WORK,
-        ("certificate_builder (", "issuer_key_identifier ("),
+        ("certificate_parts (", "CertificateParts.builder (", "issuer_key_identifier ("),
     ),
     ("CA certificate PEM parse (per request)", WORK, ("parse_certificate_pem (",)),
     ("OCSP: sign the response", WORK, ("sign_response (pica/authority/ocsp/signature.py)",)),

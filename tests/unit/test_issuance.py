@@ -14,7 +14,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pica.adapters.keystore.file_signer import SoftwareSigner
 from pica.authority.ca_certificate import validate_import
 from pica.authority.csr import LoadedCsr
-from pica.authority.issuance import IssuerIdentity, certificate_builder, new_serial, sign
+from pica.authority.issuance import IssuerIdentity, certificate_parts, new_serial, sign
 from pica.authority.model import CaType, SigningAlgorithm
 from pica.authority.profiles import compose
 from pica.authority.templates import TEMPLATES, template_for
@@ -48,14 +48,14 @@ def issue(
     profile = compose(
         template=template_for(arn), csr=LoadedCsr.of(csr), api_passthrough=None, ca_extensions=()
     )
-    builder = certificate_builder(
+    builder = certificate_parts(
         issuer=ISSUER,
         subject=profile.subject,
         public_key=csr.public_key(),
         serial=new_serial(),
         window=WINDOW,
         extensions=profile.extensions,
-    )
+    ).builder()
     return sign(builder, ISSUER.signer, SigningAlgorithm.SHA256WITHECDSA)
 
 

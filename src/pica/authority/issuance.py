@@ -107,26 +107,6 @@ def certificate_parts(
     )
 
 
-def certificate_builder(
-    *,
-    issuer: IssuerIdentity,
-    subject: x509.Name,
-    public_key: CertificatePublicKeyTypes,
-    serial: int,
-    window: ValidityWindow,
-    extensions: tuple[x509.Extension[x509.ExtensionType], ...],
-) -> x509.CertificateBuilder:
-    """`certificate_parts`' certificate as a builder, for who signs without the lint gate."""
-    return certificate_parts(
-        issuer=issuer,
-        subject=subject,
-        public_key=public_key,
-        serial=serial,
-        window=window,
-        extensions=extensions,
-    ).builder()
-
-
 def sign(
     unsigned: x509.CertificateBuilder | x509.Certificate,
     signer: Signer,

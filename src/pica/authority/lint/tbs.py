@@ -114,15 +114,49 @@ def read_parts(
         issuer_matches = issuer_name is subject or _names_match(issuer_name, subject.public_bytes())
     else:
         issuer_matches = _names_match(issuer_name, _subject_der(issuer))
-    return Tbs(
+    return _typed_tbs(
         serial=serial,
-        serial_octets=(abs(serial).bit_length() + 8) // 8,
         not_before=_as_encoded(parts.not_before),
         not_after=_as_encoded(parts.not_after),
+        subject=subject,
+        issuer_name=issuer_name,
+        issuer_matches=issuer_matches,
+        key_algorithm=draft.public_key_algorithm_oid.dotted_string,
+        critical=critical,
+        values=(basic, usage, eku, ski, aki),
+    )
+
+
+def _typed_tbs(
+    *,
+    serial: int,
+    not_before: datetime,
+    not_after: datetime,
+    subject: x509.Name,
+    issuer_name: x509.Name,
+    issuer_matches: bool,
+    key_algorithm: str,
+    critical: dict[str, bool],
+    values: tuple[
+        x509.BasicConstraints | None,
+        x509.KeyUsage | None,
+        x509.ExtendedKeyUsage | None,
+        x509.SubjectKeyIdentifier | None,
+        x509.AuthorityKeyIdentifier | None,
+    ],
+) -> Tbs:
+    """The `Tbs` of a certificate whose extensions cryptography's types hold (parsed back, or
+    as given to the builder): neither has duplicates or undecodable values."""
+    basic, usage, eku, ski, aki = values
+    return Tbs(
+        serial=serial,
+        serial_octets=(abs(serial).bit_length() + 8) // 8,  # DER INTEGER: room for a sign bit
+        not_before=not_before,
+        not_after=not_after,
         subject_empty=len(subject) == 0,
         issuer_empty=len(issuer_name) == 0,
         issuer_matches=issuer_matches,
-        key_algorithm=draft.public_key_algorithm_oid.dotted_string,
+        key_algorithm=key_algorithm,
         critical=critical,
         duplicates=(),
         undecodable=(),
@@ -170,29 +204,19 @@ def read_with_cryptography(certificate: x509.Certificate, issuer: x509.Certifica
     eku = _value(extensions, x509.ExtendedKeyUsage)
     ski = _value(extensions, x509.SubjectKeyIdentifier)
     aki = _value(extensions, x509.AuthorityKeyIdentifier)
-    serial = certificate.serial_number
     # Each `.subject` / `.issuer` builds the Name's Python objects anew: read each once.
     subject, issuer_name = certificate.subject, certificate.issuer
-    issuer_der = issuer_name.public_bytes()
     expected_issuer = subject.public_bytes() if issuer is None else _subject_der(issuer)
-    return Tbs(
-        serial=serial,
-        serial_octets=(abs(serial).bit_length() + 8) // 8,  # DER INTEGER: room for a sign bit
+    return _typed_tbs(
+        serial=certificate.serial_number,
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
-        subject_empty=len(subject) == 0,
-        issuer_empty=len(issuer_name) == 0,
-        issuer_matches=issuer_der == expected_issuer
-        or _same_name(asn1_x509.Name.load(issuer_der), expected_issuer),
+        subject=subject,
+        issuer_name=issuer_name,
+        issuer_matches=_names_match(issuer_name, expected_issuer),
         key_algorithm=certificate.public_key_algorithm_oid.dotted_string,
         critical=critical,
-        duplicates=(),
-        undecodable=(),
-        basic_constraints=None if basic is None else (basic.ca, basic.path_length),
-        key_usage=None if usage is None else _key_usage_bits(usage),
-        extended_key_usage_count=None if eku is None else len(list(eku)),
-        subject_key_identifier=None if ski is None else ski.digest,
-        authority_key_identifier=None if aki is None else aki.key_identifier,
+        values=(basic, usage, eku, ski, aki),
     )
 
 

@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 from pica.authority.csr import LoadedCsr
 from pica.authority.issuance import (
     IssuerIdentity,
-    certificate_builder,
+    certificate_parts,
     issuer_key_identifier,
     new_serial,
     sign_csr,
@@ -91,7 +91,7 @@ class DelegatedSigners:
             api_passthrough=None,
             ca_extensions=(x509.Extension(x509.OCSPNoCheck.oid, False, x509.OCSPNoCheck()),),
         )
-        builder = certificate_builder(
+        builder = certificate_parts(
             issuer=IssuerIdentity(
                 ca_certificate.subject,
                 ca_key,
@@ -102,7 +102,7 @@ class DelegatedSigners:
             serial=new_serial(),
             window=ValidityWindow(not_before, not_after),
             extensions=profile.extensions,
-        )
+        ).builder()
         certificate = sign_certificate(builder, ca_key, algorithm)
         return ResponseSigner(
             signer=responder,
