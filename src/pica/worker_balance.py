@@ -112,9 +112,6 @@ class WorkerSlots:
         mine, others = self.counts()
         return bool(others) and mine > min(others)
 
-    def close(self) -> None:
-        self._map.close()
-
 
 def _alive(pid: int) -> bool:
     try:
@@ -126,8 +123,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-# This process's slots, once its first balanced server starts (None: not balancing).
+# This process's slots, once its first balanced server starts (None: not balancing), and
+# whether they were looked for (a worker that cannot have them says so once and serves anyway).
 _slots: WorkerSlots | None = None
+_looked = False
 
 
 def connection_closed() -> None:
@@ -137,13 +136,18 @@ def connection_closed() -> None:
 
 
 def _process_slots() -> WorkerSlots | None:
-    global _slots
+    global _slots, _looked
     path = os.environ.get(SLOTS_ENV)
-    if not path:
+    if _looked or not path:
+        return _slots
+    _looked = True
+    try:
+        slots = WorkerSlots(Path(path))
+        slots.claim()
+    except (OSError, ValueError, RuntimeError) as error:  # the file removed, or no slot left
+        log.warning("this worker accepts connections unbalanced: slots file %s: %s", path, error)
         return None
-    if _slots is None:
-        _slots = WorkerSlots(Path(path))
-        _slots.claim()
+    _slots = slots
     return _slots
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from pica import worker_balance
 from pica.worker_balance import WorkerSlots, worker_slots
 
 
@@ -89,3 +93,31 @@ def test_the_supervisor_file_is_private_and_removed() -> None:
         assert path.stat().st_mode & 0o777 == 0o600
         assert path.stat().st_size > 0
     assert not path.exists() and "PICA_WORKER_SLOTS" not in os.environ
+
+
+def test_a_worker_without_its_slots_file_serves_unbalanced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The file gone (a temp cleaner) when a worker is respawned: one warning, and the loop's
+    own server accepts as before, rather than a worker that fails to start again and again."""
+    monkeypatch.setattr(worker_balance, "_slots", None)
+    monkeypatch.setattr(worker_balance, "_looked", False)
+    monkeypatch.setenv(worker_balance.SLOTS_ENV, str(tmp_path / "gone"))
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    async def serve() -> object:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(asyncio.Protocol, sock=listener)
+        server.close()
+        return server
+
+    try:
+        with (
+            caplog.at_level(logging.WARNING, logger="pica.worker_balance"),
+            asyncio.Runner(loop_factory=worker_balance.asyncio_loop) as runner,
+        ):
+            server = runner.run(serve())
+    finally:
+        listener.close()
+    assert isinstance(server, asyncio.Server)
+    assert "unbalanced" in caplog.text
