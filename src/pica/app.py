@@ -408,6 +408,7 @@ def create_app(runtime: Runtime) -> ApiFirst:
         ],
         throttle=build_throttle(settings, runtime.store),
         inline_targets=INLINE_TARGETS if inline else frozenset(),
+        until_writable=runtime.store.until_writable if inline else None,
     )
     checks = readiness_checks(
         settings, state, runtime.key_store, runtime.objects, lambda: runtime.key_store.sealed

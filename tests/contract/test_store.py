@@ -7,6 +7,7 @@ numbers of any size round-trip, and a block that raises leaves nothing behind.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -833,6 +834,54 @@ def test_sqlite_writers_of_other_processes_queue_on_the_lock_file(tmp_path: Path
         with store.transaction(read_only=True) as tx:  # readers never queue
             assert tx.get_account(OTHER_ACCOUNT) is not None
             assert other_process_sees() == "free"
+    finally:
+        store.dispose()
+
+
+_HOLD_LOCK = """
+import fcntl, os, sys
+descriptor = os.open(sys.argv[1], os.O_RDWR)
+fcntl.flock(descriptor, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+def test_until_writable_waits_for_another_process_off_the_event_loop(tmp_path: Path) -> None:
+    """What a worker serving on its event loop awaits at a write turn: it returns at once when
+    no writer holds the queue, waits while another process does without blocking the loop,
+    and holds nothing itself on return."""
+    path = tmp_path / "pica.db"
+    store = SqlStore(f"sqlite:///{path}")
+    store.migrate()
+    try:
+        asyncio.run(asyncio.wait_for(store.until_writable(), 1))  # free: at once
+        command = [sys.executable, "-c", _HOLD_LOCK, str(path) + "-lock"]
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        ) as holder:
+            assert holder.stdin is not None and holder.stdout is not None
+            assert holder.stdout.readline() == "held\n"
+
+            async def wait_while_ticking() -> int:
+                waiting = asyncio.ensure_future(store.until_writable())
+                ticks = 0
+                for _ in range(30):  # the loop keeps running other work meanwhile
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+                assert not waiting.done(), "returned while another process held the queue"
+                assert holder.stdin is not None
+                holder.stdin.close()
+                await asyncio.wait_for(waiting, 5)
+                return ticks
+
+            try:
+                assert asyncio.run(wait_while_ticking()) == 30
+            finally:
+                if holder.poll() is None:
+                    holder.kill()
+        with store.transaction() as tx:  # nothing left held: a write goes straight in
+            tx.insert_account(Account(OTHER_ACCOUNT, T0))
     finally:
         store.dispose()
 

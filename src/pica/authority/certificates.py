@@ -53,6 +53,7 @@ from pica.authority.ports import Clock, FindingsObserver, SigningKeyStore, Store
 from pica.authority.profiles import compose
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.templates import Template, template_for
+from pica.authority.write_turns import WRITE_TURN, Steps, run_steps
 from pica.errors import (
     ConcurrentModification,
     Conflict,
@@ -156,6 +157,10 @@ class CertificateService:
         self._issuers = IssuerCache()
 
     def issue(self, caller: Caller, request: IssueRequest) -> str:
+        return run_steps(self.issue_steps(caller, request))
+
+    def issue_steps(self, caller: Caller, request: IssueRequest) -> Steps[str]:
+        """`issue` as steps: yields a write turn between the two phases."""
         template = template_for(request.template_arn)
         csr = load_csr(request.csr)
         scope = idempotency.scope(caller.account_id, "IssueCertificate", request.ca_arn)
@@ -163,6 +168,7 @@ class CertificateService:
             draft = self._draft(caller, request, template, csr, scope)
             if isinstance(draft, str):
                 return draft  # an idempotent replay
+            yield WRITE_TURN
             try:
                 issued = self._store_draft(draft, scope)
             except _CaChanged:

@@ -26,6 +26,7 @@ from pica.authority.model import CaStatus, RevocationReason
 from pica.authority.ports import Clock, ObjectStore, SigningKeyStore, Store, Transaction
 from pica.authority.revocation_urls import RevocationUrls
 from pica.authority.sharing import AUDIT_SUCCESS, AuditRecord
+from pica.authority.write_turns import WRITE_TURN, Steps, run_steps
 from pica.errors import InvalidRequest, NotFound, PicaError, RequestAlreadyProcessed
 
 log = logging.getLogger("pica.crl")
@@ -58,8 +59,15 @@ class RevocationService:
     def revoke(
         self, caller: Caller, ca_arn: str, serial_text: str, reason: RevocationReason
     ) -> None:
+        run_steps(self.revoke_steps(caller, ca_arn, serial_text, reason))
+
+    def revoke_steps(
+        self, caller: Caller, ca_arn: str, serial_text: str, reason: RevocationReason
+    ) -> Steps[None]:
+        """`revoke` as steps: one write turn, then its one transaction."""
         serial = parse_serial(serial_text)
         now = self._clock.now()
+        yield WRITE_TURN
         with self._store.transaction() as tx:
             ca = load_ca(tx, caller, ca_arn, now, action="RevokeCertificate")
             lifecycle.require(Action.REVOKE, ca.effective_status(now), ca_arn)

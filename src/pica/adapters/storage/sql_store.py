@@ -226,6 +226,11 @@ class SqlStore:
         with self._write_lock.held():
             yield
 
+    async def until_writable(self) -> None:
+        """Until no writer holds SQLite's queue (`WriteLock.until_free`); at once elsewhere."""
+        if self._write_lock is not None:
+            await self._write_lock.until_free()
+
     def dispose(self) -> None:
         """Close every pooled connection (at shutdown, and in tests)."""
         self._idle.close()

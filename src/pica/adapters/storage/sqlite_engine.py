@@ -7,12 +7,14 @@ lock up front, so a read lock is never upgraded into SQLITE_BUSY); readers `BEGI
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
@@ -27,6 +29,20 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # the store to the SQLite `begin` hook; the hook takes it out, so every begin not marked
 # read-only right before it is a writer's BEGIN IMMEDIATE.
 READ_ONLY_KEY = "pica_read_only"
+
+
+# Threads that wait for the writers' queue on behalf of event loops (`WriteLock.until_free`),
+# made on first use in the process that waits: a worker rarely has more than a few waiting.
+_WAITERS: ThreadPoolExecutor | None = None
+_WAITERS_LOCK = threading.Lock()
+
+
+def _waiters() -> ThreadPoolExecutor:
+    global _WAITERS
+    with _WAITERS_LOCK:
+        if _WAITERS is None:
+            _WAITERS = ThreadPoolExecutor(4, thread_name_prefix="pica-write-wait")
+        return _WAITERS
 
 
 class WriteLock:
@@ -61,6 +77,37 @@ class WriteLock:
                 yield
             finally:
                 fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+    def is_free(self) -> bool:
+        """Whether no writer holds the queue at this instant (taken and let go at once)."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        try:
+            descriptor = self._file()
+            if descriptor is None:
+                return True
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            return True
+        finally:
+            self._threads.release()
+
+    def wait_free(self) -> None:
+        """Block until the current holder lets go (taken and let go at once)."""
+        with self.held():
+            pass
+
+    async def until_free(self) -> None:
+        """Until no writer holds the queue, without blocking the event loop: a worker that
+        serves its requests on the loop waits here, not in `held`, while another process
+        commits, and serves its other connections meanwhile. Nothing is held on return; the
+        transaction takes the queue as always (rarely still busy by then)."""
+        if self.is_free():
+            return
+        await asyncio.get_running_loop().run_in_executor(_waiters(), self.wait_free)
 
     def close(self) -> None:
         with self._threads:

@@ -46,6 +46,13 @@ OPERATIONS: dict[str, h.Handler | None] = {
     "UpdateCertificateAuthority": h.update_certificate_authority,
 }
 
+# Handlers also written as steps (`pica.authority.write_turns`), which a server running them on
+# its event loop drives with a wait for the writers' queue at each write turn.
+STEPPED: dict[str, h.SteppedHandler] = {
+    TARGET_PREFIX + "IssueCertificate": h.issue_certificate_steps,
+    TARGET_PREFIX + "RevokeCertificate": h.revoke_certificate_steps,
+}
+
 DISPATCH: dict[str, tuple[str, h.Handler | None]] = {
     TARGET_PREFIX + name: (name, handler) for name, handler in OPERATIONS.items()
 }

@@ -24,7 +24,7 @@ from starlette.responses import Response
 from pica.authority.ca_access import AUDITED_ACTIONS, Caller
 from pica.errors import PicaError, Sealed
 from pica.wire.api_call import ApiCall, ApiCallObserver
-from pica.wire.awsjson.dispatch import DISPATCH, TARGET_PREFIX
+from pica.wire.awsjson.dispatch import DISPATCH, STEPPED, TARGET_PREFIX
 from pica.wire.awsjson.errors import SERVICE_UNAVAILABLE, code_for, status_for
 from pica.wire.awsjson.handlers import ApiServices, RequestContext
 from pica.wire.awsjson.rpcv2cbor import (
@@ -42,6 +42,7 @@ from pica.wire.awsjson.validation import RequestValidationError, RequestValidato
 from pica.wire.blocking import run_blocking
 from pica.wire.body import BodyIncomplete, BodyTooLarge, read_limited
 from pica.wire.throttling import RATE_EXCEEDED, THROTTLING, Throttle
+from pica.wire.write_turns import UntilWritable, drive_steps
 
 log = logging.getLogger("pica.api")
 
@@ -121,10 +122,13 @@ class AwsJsonEndpoint:
         other_apis: Sequence[ServedApi] = (),
         throttle: Throttle | None = None,
         inline_targets: frozenset[str] = frozenset(),
+        until_writable: UntilWritable | None = None,
     ) -> None:
         self._services = services
         # Targets whose handler runs on the event loop, without the thread hop (`pica.wire.inline`).
         self._inline_targets = inline_targets
+        # With inline targets: what a stepped handler awaits at a write turn.
+        self._until_writable = until_writable
         self._throttle = throttle
         self._max_body = max_body
         self._observers = tuple(observers)
@@ -286,7 +290,12 @@ class AwsJsonEndpoint:
         params = without_nulls(params)
         try:
             if target in self._inline_targets:
-                result = handler(context, params)
+                until_writable = self._until_writable
+                stepped = None if until_writable is None else STEPPED.get(target)
+                if stepped is None or until_writable is None:
+                    result = handler(context, params)
+                else:
+                    result = await drive_steps(stepped(context, params), until_writable)
             else:
                 result = await run_blocking(handler, context, params)
         except PicaError as exc:

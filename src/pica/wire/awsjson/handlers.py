@@ -29,6 +29,7 @@ from pica.authority.ports import Clock
 from pica.authority.resource_policies import ResourcePolicyService
 from pica.authority.revocation import RevocationService
 from pica.authority.sharing import AuditReportFormat
+from pica.authority.write_turns import Steps, run_steps
 from pica.wire.awsjson import codec
 
 Json = dict[str, Any]
@@ -54,6 +55,7 @@ class RequestContext:
 
 
 Handler = Callable[[RequestContext, Json], Json]
+SteppedHandler = Callable[[RequestContext, Json], Steps[Json]]
 
 
 def create_certificate_authority(ctx: RequestContext, p: Json) -> Json:
@@ -119,6 +121,10 @@ def import_certificate_authority_certificate(ctx: RequestContext, p: Json) -> Js
 
 
 def issue_certificate(ctx: RequestContext, p: Json) -> Json:
+    return run_steps(issue_certificate_steps(ctx, p))
+
+
+def issue_certificate_steps(ctx: RequestContext, p: Json) -> Steps[Json]:
     request = IssueRequest(
         ca_arn=p["CertificateAuthorityArn"],
         csr=codec.blob(p["Csr"]),
@@ -133,7 +139,8 @@ def issue_certificate(ctx: RequestContext, p: Json) -> Json:
         if "ApiPassthrough" in p
         else None,
     )
-    return {"CertificateArn": ctx.services.certificates.issue(ctx.caller, request)}
+    arn = yield from ctx.services.certificates.issue_steps(ctx.caller, request)
+    return {"CertificateArn": arn}
 
 
 def get_certificate(ctx: RequestContext, p: Json) -> Json:
@@ -185,7 +192,11 @@ def list_tags(ctx: RequestContext, p: Json) -> Json:
 
 
 def revoke_certificate(ctx: RequestContext, p: Json) -> Json:
-    ctx.services.revocation.revoke(
+    return run_steps(revoke_certificate_steps(ctx, p))
+
+
+def revoke_certificate_steps(ctx: RequestContext, p: Json) -> Steps[Json]:
+    yield from ctx.services.revocation.revoke_steps(
         ctx.caller,
         p["CertificateAuthorityArn"],
         p["CertificateSerial"],
