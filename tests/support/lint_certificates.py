@@ -216,7 +216,8 @@ def lint(
     algorithm: SigningAlgorithm | None = None,
 ) -> tuple[Finding, ...]:
     """The gate's findings on `spec`, which must be the same whether the gate parses the draft
-    back or reads the parts it was built from (issuance's path)."""
+    back, reads the parts with the draft beside them (issuance with a key in a token), or
+    reads the parts of the builder alone (issuance with a key in memory)."""
     signing = algorithm or (ca.signing_algorithm if ca else SigningAlgorithm.SHA256WITHECDSA)
     issuer_certificate = ca.certificate if ca else None
     fields = parts(spec, ca)
@@ -235,7 +236,16 @@ def lint(
         is_ca=is_ca,
         parts=fields,
     )
+    alone = gate.findings(
+        fields.builder(),
+        signing_algorithm=signing,
+        issuer=issuer_certificate,
+        shaped=shaped,
+        is_ca=is_ca,
+        parts=fields,
+    )
     assert read == parsed
+    assert alone == parsed
     return parsed
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta, timezone
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority.algorithms import signature_scheme
@@ -93,6 +94,13 @@ def test_the_parts_read_as_their_serialised_draft(
     )
     expected = read_with_cryptography(certificate, None if ca is None else ca.certificate)
     assert read_parts(fields, certificate, None if ca is None else ca.certificate) == expected
+    # Without a draft (a key in memory signs the builder itself): the same, for the keys whose
+    # SPKI algorithm is known without one; the others are left to a draft.
+    without_draft = read_parts(fields, None, None if ca is None else ca.certificate)
+    if isinstance(fields.public_key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        assert without_draft == expected
+    else:
+        assert without_draft is None
 
 
 def test_parts_only_a_parse_can_read_are_left_to_it() -> None:

@@ -28,6 +28,7 @@ from pica.authority.signing import (
     sign_csr,
     sign_data,
     signature_algorithm_identifier,
+    signs_builders,
 )
 from pica.authority.throwaway import FAST_SCHEME, throwaway_sign
 
@@ -55,6 +56,9 @@ class RecordingSigner:
     def sign(self, data: bytes, scheme: SignatureScheme) -> bytes:
         self.signed.append(data)
         return self._inner.sign(data, scheme)
+
+    def key_in_memory(self) -> None:
+        return None  # as a token's: every signature goes through `sign`
 
 
 def verify(
@@ -111,6 +115,27 @@ def test_a_certificate_is_what_cryptography_would_sign_and_verifies(
         assert outer_identifier(der) == signature_algorithm_identifier(scheme)
         verify(key, scheme, certificate.signature, certificate.tbs_certificate_bytes)
         assert certificate.signature_algorithm_oid == real.signature_algorithm_oid
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_key_in_memory_signs_the_builder_itself(algorithm: SigningAlgorithm) -> None:
+    """The file store's RSA and EC keys sign a builder in one step: the same TBS the two-step
+    path signs, verifying under the same key; other keys (ML-DSA) keep the two steps."""
+    scheme = signature_scheme(algorithm)
+    key = _KEYS[scheme.family]
+    builder = certificate_builder(key)
+    two_steps = sign_certificate(builder, RecordingSigner(key), scheme)
+    signer = SoftwareSigner(key)
+    one_step = sign_certificate(builder, signer, scheme)
+    assert signs_builders(signer, scheme) == isinstance(
+        key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+    )
+    assert not signs_builders(RecordingSigner(key), scheme)
+    assert one_step.tbs_certificate_bytes == two_steps.tbs_certificate_bytes
+    assert outer_identifier(one_step.public_bytes(Encoding.DER)) == outer_identifier(
+        two_steps.public_bytes(Encoding.DER)
+    )
+    verify(key, scheme, one_step.signature, one_step.tbs_certificate_bytes)
 
 
 @pytest.mark.parametrize(

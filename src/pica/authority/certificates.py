@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority import idempotency, issuance_checks, lifecycle, validity
-from pica.authority.algorithms import check_pairing
+from pica.authority.algorithms import check_pairing, signature_scheme
 from pica.authority.arns import certificate_serial
 from pica.authority.authorities import parse_certificate_pem
 from pica.authority.ca_access import Caller, authorize_ca, load_ca, record_success
@@ -52,6 +52,7 @@ from pica.authority.pem import der_to_pem, join_pem
 from pica.authority.ports import Clock, FindingsObserver, SigningKeyStore, Store
 from pica.authority.profiles import compose
 from pica.authority.revocation_urls import RevocationUrls
+from pica.authority.signing import signs_builders
 from pica.authority.templates import Template, template_for
 from pica.authority.write_turns import WRITE_TURN, Steps, run_steps
 from pica.errors import (
@@ -353,13 +354,15 @@ class CertificateService:
         builder = parts.builder()
         unsigned: x509.CertificateBuilder | x509.Certificate = builder
         if lint:
-            # The CA key signs the very TBS the gate checked (`signing` restamps its algorithm).
-            unsigned = self._gate.draft(
-                builder,
-                signing_algorithm=request.signing_algorithm,
-                shaped=template.shaped_by_caller,
-                is_ca=template.is_ca,
-            )
+            # The CA key signs the very TBS the gate checked: the builder itself where the key is
+            # in memory, else the gate's draft of it (`signing` restamps its algorithm).
+            if not signs_builders(issuer.signer, signature_scheme(request.signing_algorithm)):
+                unsigned = self._gate.draft(
+                    builder,
+                    signing_algorithm=request.signing_algorithm,
+                    shaped=template.shaped_by_caller,
+                    is_ca=template.is_ca,
+                )
             draft.findings = self._gate.check(
                 unsigned,
                 issuer=draft.ca_certificate,

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.asymmetric.types import (
+    CertificateIssuerPrivateKeyTypes,
+    CertificatePublicKeyTypes,
+)
 
 from pica.authority.console_ports import ConsoleRecords
 from pica.authority.model import (
@@ -242,6 +245,12 @@ class Signer(Protocol):
     """
 
     def sign(self, data: bytes, scheme: SignatureScheme) -> bytes: ...
+
+    def key_in_memory(self) -> CertificateIssuerPrivateKeyTypes | None:
+        """The key object, when it lives in this process's memory (the encrypted-file store
+        opens it once): cryptography's builder then signs a certificate with it in one step,
+        instead of a throwaway draft and a signature of its TBS. None for a key in a token."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ class SoftwareSigner:
             return key.sign(data)  # ML-DSA signs the message itself
         raise ValueError(f"cannot sign with {scheme.family} using a {type(key).__name__}")
 
+    def key_in_memory(self) -> CertificateIssuerPrivateKeyTypes:
+        return self._key
+
 
 class FileSigningKeyStore:
     """The `SigningKeyStore` port: CA keys sealed under the KEK file, opened once per process."""

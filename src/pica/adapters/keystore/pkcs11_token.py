@@ -260,6 +260,9 @@ class TokenSigner:
             return encode_dss_signature(r, s)
         return signature
 
+    def key_in_memory(self) -> None:
+        return None  # the key never leaves the token
+
 
 def _mechanism(scheme: SignatureScheme, token: _Token) -> tuple[Mechanism, Any, str | None]:
     """The mechanism (and parameter) that signs under `scheme`, and the digest made here."""

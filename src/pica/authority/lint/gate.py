@@ -1,9 +1,10 @@
 """The lint gate: what issuance asks about the unsigned builder right before the CA key signs it.
 
-The gate serialises the builder with a throwaway signature (`pica.authority.throwaway`), runs
-the structural rules (`rules`) and, where the mode says so, pkilint (`pkilint_validators`), and
-decides by `FindingsMode` whether the findings refuse the request or are handed back to be
-recorded. Issuance has the CA key sign the very draft the gate read.
+The structural rules (`rules`) read the parts the builder was made from; where the mode says
+so, pkilint (`pkilint_validators`) reads the builder serialised with a throwaway signature
+(`pica.authority.throwaway`). `FindingsMode` decides whether the findings refuse the request or
+are handed back to be recorded. Issuance then has the CA key sign that builder (or the very
+draft the gate made of it, for a key in a token): the same TBS the gate read.
 """
 
 from __future__ import annotations
@@ -87,9 +88,10 @@ class LintGate:
     ) -> tuple[Finding, ...]:
         """Every reason not to sign `builder`; empty when the certificate conforms.
 
-        `builder` may be given as the gate's `draft` of it, made with the same arguments, and
-        then with the `parts` it was built from: the structural rules read those rather than
-        parse the draft back.
+        With the `parts` the builder was made from, the structural rules read those rather
+        than parse a draft back; when pkilint does not run either, no draft is made at all
+        (unless only a parse can tell what the parts hold, `tbs.read_parts`). `builder` may
+        also be given as the gate's `draft` of it, made with the same arguments.
 
         `signing_algorithm` is the one the CA key will sign with: when pkilint runs, the
         throwaway signature uses its family, hash and padding, so the signatureAlgorithm fields
@@ -99,21 +101,18 @@ class LintGate:
         make pkilint run in SHAPED mode, and `is_ca` also requires basicConstraints cA.
         """
         run_pkilint = self.runs_pkilint(shaped=shaped, is_ca=is_ca)
-        certificate = (
-            builder
-            if isinstance(builder, x509.Certificate)
-            else self.draft(
+        certificate = builder if isinstance(builder, x509.Certificate) else None
+        tbs = None
+        if parts is not None and (certificate is not None or not run_pkilint):
+            tbs = read_parts(parts, certificate, issuer)
+        if certificate is None and (tbs is None or run_pkilint):
+            assert isinstance(builder, x509.CertificateBuilder)
+            certificate = self.draft(
                 builder, signing_algorithm=signing_algorithm, shaped=shaped, is_ca=is_ca
             )
-        )
-        tbs = (
-            None
-            if parts is None or not isinstance(builder, x509.Certificate)
-            else read_parts(parts, certificate, issuer)
-        )
         found = structural_findings(certificate, issuer, is_ca=is_ca, tbs=tbs)
         if run_pkilint:
-            assert self._pkilint is not None
+            assert self._pkilint is not None and certificate is not None
             der = certificate.public_bytes(Encoding.DER)
             found += self._pkilint.findings(der, self_signed=issuer is None)
         return tuple(found)

@@ -255,7 +255,7 @@ _RULES: tuple[Rule, ...] = (
 
 
 def structural_findings(
-    certificate: x509.Certificate,
+    certificate: x509.Certificate | None,
     issuer: x509.Certificate | None,
     *,
     is_ca: bool = False,
@@ -265,7 +265,12 @@ def structural_findings(
 
     `issuer` is the issuing CA's certificate, None for a self-signed certificate. `is_ca` says
     the certificate is meant to be a CA certificate (then basicConstraints must assert cA).
-    `tbs`, when given, is the certificate already read (`tbs.read_parts`).
+    `tbs`, when given, is the certificate already read (`tbs.read_parts`); `certificate` is
+    then not read and may be None.
     """
-    context = _Context(tbs or read_tbs(certificate, issuer), issuer, is_ca)
+    if tbs is None:
+        if certificate is None:
+            raise ValueError("structural_findings needs the certificate or its tbs")
+        tbs = read_tbs(certificate, issuer)
+    context = _Context(tbs, issuer, is_ca)
     return [finding for rule in _RULES for finding in rule(context)]

@@ -16,6 +16,8 @@ from typing import TypeVar, cast
 from asn1crypto import core as asn1_core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from pica.authority.certificate_parts import CertificateParts
@@ -26,6 +28,8 @@ EXTENDED_KEY_USAGE = "2.5.29.37"
 SUBJECT_ALT_NAME = "2.5.29.17"
 SUBJECT_KEY_IDENTIFIER = "2.5.29.14"
 AUTHORITY_KEY_IDENTIFIER = "2.5.29.35"
+RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
+EC_PUBLIC_KEY = "1.2.840.10045.2.1"
 _DECODED = (
     BASIC_CONSTRAINTS,
     KEY_USAGE,
@@ -85,14 +89,23 @@ _PARSED_AS: frozenset[type[x509.ExtensionType]] = frozenset(
 
 
 def read_parts(
-    parts: CertificateParts, draft: x509.Certificate, issuer: x509.Certificate | None
+    parts: CertificateParts, draft: x509.Certificate | None, issuer: x509.Certificate | None
 ) -> Tbs | None:
-    """The `Tbs` of `draft`, read from the parts it was serialised from; None when only a parse
-    of the draft can tell (an extension given as raw bytes, or an OID given twice).
+    """The `Tbs` of the certificate `parts` make, read from the parts; None when only a parse
+    of a draft can tell (an extension given as raw bytes, or an OID given twice, or, with no
+    draft, a key whose SPKI algorithm is not known here).
 
-    `draft` must be the builder of `parts` serialised; its key algorithm is read from it, since
-    the SPKI's algorithm is cryptography's choice for the key object.
+    `draft`, when given, must be the builder of `parts` serialised; the key algorithm is read
+    from it, since the SPKI's algorithm is cryptography's choice for the key object. Without
+    one, RSA and EC keys are named by the algorithm cryptography always writes for them.
     """
+    key_algorithm = (
+        draft.public_key_algorithm_oid.dotted_string
+        if draft is not None
+        else _spki_algorithm(parts.public_key)
+    )
+    if key_algorithm is None:
+        return None
     critical: dict[str, bool] = {}
     values: dict[type[x509.ExtensionType], x509.ExtensionType] = {}
     for extension in parts.extensions:
@@ -121,10 +134,20 @@ def read_parts(
         subject=subject,
         issuer_name=issuer_name,
         issuer_matches=issuer_matches,
-        key_algorithm=draft.public_key_algorithm_oid.dotted_string,
+        key_algorithm=key_algorithm,
         critical=critical,
         values=(basic, usage, eku, ski, aki),
     )
+
+
+def _spki_algorithm(public_key: CertificatePublicKeyTypes) -> str | None:
+    """The SubjectPublicKeyInfo algorithm cryptography writes for `public_key`: rsaEncryption
+    for every RSA key, id-ecPublicKey for every curve; None for other kinds (read a draft)."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return RSA_ENCRYPTION
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return EC_PUBLIC_KEY
+    return None
 
 
 def _typed_tbs(
