@@ -9,8 +9,6 @@ another connection to the same worker is still answered at once; let go, the wri
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,14 +17,7 @@ import pytest
 
 from tests.support.pki import make_csr, new_root
 from tests.support.server import LiveServer, free_port
-
-_HOLD_LOCK = """
-import fcntl, os, sys
-descriptor = os.open(sys.argv[1], os.O_RDWR)
-fcntl.flock(descriptor, fcntl.LOCK_EX)
-print("held", flush=True)
-sys.stdin.read()  # until the test closes our stdin
-"""
+from tests.support.write_queue import held_by_another_process
 
 
 @pytest.fixture
@@ -52,16 +43,9 @@ def test_writes_waiting_for_another_process_leave_the_worker_serving(
     )["CertificateArn"]
     serial = issued.rsplit("/", 1)[1]
     writers = [one_worker.client(), one_worker.client()]
-    command = [sys.executable, "-c", _HOLD_LOCK, str(one_worker.data_dir / "pica.db-lock")]
-    with (
-        subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        ) as holder,
-        ThreadPoolExecutor(3) as pool,
-    ):
-        assert holder.stdin is not None and holder.stdout is not None
+    lock_file = one_worker.data_dir / "pica.db-lock"
+    with held_by_another_process(lock_file) as release, ThreadPoolExecutor(3) as pool:
         try:
-            assert holder.stdout.readline() == "held\n"
             issuing = pool.submit(
                 writers[0].issue_certificate,
                 CertificateAuthorityArn=ca_arn,
@@ -87,7 +71,7 @@ def test_writes_waiting_for_another_process_leave_the_worker_serving(
                 assert "BEGIN CERTIFICATE" in got["Certificate"]
             assert not issuing.done() and not revoking.done()
         finally:
-            holder.stdin.close()
+            release()  # before the pool's exit waits for the writes
         arn = issuing.result(timeout=30)["CertificateArn"]
         revoking.result(timeout=30)
     got = pca.get_certificate(CertificateAuthorityArn=ca_arn, CertificateArn=arn)

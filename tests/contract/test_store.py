@@ -65,6 +65,7 @@ from pica.authority.model import (
 )
 from pica.errors import ConcurrentModification, Conflict
 from tests.support.postgres import PostgresServer
+from tests.support.write_queue import held_by_another_process
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
 ACCOUNT = "111122223333"
@@ -838,15 +839,6 @@ def test_sqlite_writers_of_other_processes_queue_on_the_lock_file(tmp_path: Path
         store.dispose()
 
 
-_HOLD_LOCK = """
-import fcntl, os, sys
-descriptor = os.open(sys.argv[1], os.O_RDWR)
-fcntl.flock(descriptor, fcntl.LOCK_EX)
-print("held", flush=True)
-sys.stdin.read()  # until the test closes our stdin
-"""
-
-
 def test_until_writable_waits_for_another_process_off_the_event_loop(tmp_path: Path) -> None:
     """What a worker serving on its event loop awaits at a write turn: it returns at once when
     no writer holds the queue, waits while another process does without blocking the loop,
@@ -856,12 +848,7 @@ def test_until_writable_waits_for_another_process_off_the_event_loop(tmp_path: P
     store.migrate()
     try:
         asyncio.run(asyncio.wait_for(store.until_writable(), 1))  # free: at once
-        command = [sys.executable, "-c", _HOLD_LOCK, str(path) + "-lock"]
-        with subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        ) as holder:
-            assert holder.stdin is not None and holder.stdout is not None
-            assert holder.stdout.readline() == "held\n"
+        with held_by_another_process(Path(str(path) + "-lock")) as release:
 
             async def wait_while_ticking() -> int:
                 waiting = asyncio.ensure_future(store.until_writable())
@@ -870,16 +857,11 @@ def test_until_writable_waits_for_another_process_off_the_event_loop(tmp_path: P
                     await asyncio.sleep(0.01)
                     ticks += 1
                 assert not waiting.done(), "returned while another process held the queue"
-                assert holder.stdin is not None
-                holder.stdin.close()
+                release()
                 await asyncio.wait_for(waiting, 5)
                 return ticks
 
-            try:
-                assert asyncio.run(wait_while_ticking()) == 30
-            finally:
-                if holder.poll() is None:
-                    holder.kill()
+            assert asyncio.run(wait_while_ticking()) == 30
         with store.transaction() as tx:  # nothing left held: a write goes straight in
             tx.insert_account(Account(OTHER_ACCOUNT, T0))
     finally:
