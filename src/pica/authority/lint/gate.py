@@ -110,6 +110,8 @@ class LintGate:
             certificate = self.draft(
                 builder, signing_algorithm=signing_algorithm, shaped=shaped, is_ca=is_ca
             )
+            if parts is not None and tbs is None:  # the parts beside the draft it needed
+                tbs = read_parts(parts, certificate, issuer)
         found = structural_findings(certificate, issuer, is_ca=is_ca, tbs=tbs)
         if run_pkilint:
             assert self._pkilint is not None and certificate is not None
