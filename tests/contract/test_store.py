@@ -723,7 +723,7 @@ def test_migrate_twice_is_a_no_op_and_matches_the_tables(database_url: str) -> N
         with store.engine.connect() as connection:
             revision = MigrationContext.configure(connection).get_current_revision()
             differences = compare_metadata(MigrationContext.configure(connection), metadata)
-        assert revision == "0010"
+        assert revision == "0011"
         assert differences == []
         with store.transaction() as tx:
             assert tx.get_ca(CA_ARN) == make_ca()
@@ -957,6 +957,37 @@ def test_find_ca_by_id_uses_an_index(store: SqlStore) -> None:
             ("11111111-2222-3333-4444-555555555555",),
         ).all()
     assert any("ix_certificate_authorities_ca_id" in str(row) for row in plan), plan
+
+
+@pytest.mark.sql_only("the indexes of the SQL engine")
+def test_only_revoked_certificates_are_in_the_revoked_index(store: SqlStore) -> None:
+    """Issuing adds nothing to the index CRL generation reads (revision 0011), and the CRL
+    query still uses it."""
+    seed_ca(store)
+    with store.transaction() as tx:
+        for serial in (1, 2, 3):
+            tx.insert_certificate(make_certificate(serial))
+        assert tx.revoke_certificate(CA_ARN, 2, T0, RevocationReason.KEY_COMPROMISE)
+    name = "ix_certificates_ca_arn_revoked_at"
+    with store.engine.connect() as connection:
+        if store.dialect == "sqlite":
+            (definition,) = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (name,)
+            ).one()
+            plan = connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT serial FROM certificates "
+                "WHERE ca_arn = ? AND revoked_at IS NOT NULL AND not_after >= ?",
+                (CA_ARN, "2000-01-01 00:00:00"),
+            ).all()
+            assert any(name in str(row) for row in plan), plan
+        else:
+            (definition,) = connection.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = %(name)s", {"name": name}
+            ).one()
+    assert "revoked_at IS NOT NULL" in definition, definition
+    with store.transaction(read_only=True) as tx:
+        revoked = list(tx.revoked_entries(CA_ARN, expiring_after=T0))
+    assert [entry.serial for entry in revoked] == [2]
 
 
 # --- CRL buckets --------------------------------------------------------------------------------
