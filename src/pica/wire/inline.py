@@ -20,8 +20,8 @@ Across worker processes SQLite's write lock is taken with flock(2) for the write
 The writes served here (IssueCertificate, RevokeCertificate) are written as steps
 (`pica.authority.write_turns`): before its write transaction the loop awaits the writers'
 queue being free, waited for in a helper thread, so a worker whose write queues behind
-another process's commit serves its other connections meanwhile (with two workers the queue
-is busy about two thirds of the time at full load, bench/README.md).
+another process's commit serves its other connections meanwhile (with two workers at full
+load the queue is held a good part of the time: bench/README.md, sixth round).
 """
 
 from __future__ import annotations

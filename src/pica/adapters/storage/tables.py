@@ -166,7 +166,8 @@ certificate_authorities = Table(
     Index(None, "status", "restorable_until"),
 )
 
-# The condition of the partial index of revoked certificates (and of every query it serves).
+# The condition of the partial index of revoked certificates; the CRL query has the same term
+# (`revoked_at IS NOT NULL`), which is what lets both engines use the index.
 REVOKED_ONLY = "revoked_at IS NOT NULL"
 
 certificates = Table(

@@ -290,12 +290,11 @@ class AwsJsonEndpoint:
         params = without_nulls(params)
         try:
             if target in self._inline_targets:
-                until_writable = self._until_writable
-                stepped = None if until_writable is None else STEPPED.get(target)
-                if stepped is None or until_writable is None:
-                    result = handler(context, params)
+                stepped = STEPPED.get(target)
+                if stepped is not None and self._until_writable is not None:
+                    result = await drive_steps(stepped(context, params), self._until_writable)
                 else:
-                    result = await drive_steps(stepped(context, params), until_writable)
+                    result = handler(context, params)
             else:
                 result = await run_blocking(handler, context, params)
         except PicaError as exc:
