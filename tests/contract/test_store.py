@@ -456,6 +456,35 @@ def test_serial_is_unique_per_ca_and_the_transaction_goes_on(store: SqlStore) ->
         assert tx.get_certificate(other.arn, SERIAL_160) == make_certificate(SERIAL_160, other.arn)
 
 
+def test_a_certificate_is_stored_only_while_its_ca_is_at_the_version_read(
+    store: SqlStore,
+) -> None:
+    ca = seed_ca(store)
+    with store.transaction() as tx:
+        assert tx.insert_certificate(make_certificate(1), while_ca_at=ca.version)
+        # The serial is taken at the right version: still a Conflict, and the transaction goes on.
+        with pytest.raises(Conflict):
+            tx.insert_certificate(
+                make_certificate(1, template_arn="another"), while_ca_at=ca.version
+            )
+        assert not tx.insert_certificate(make_certificate(2), while_ca_at=ca.version + 1)
+        assert not tx.insert_certificate(
+            make_certificate(3, ca_arn(ACCOUNT, "never-inserted")), while_ca_at=ca.version
+        )
+    with store.transaction() as tx:
+        tx.update_ca(replace(ca, status=CaStatus.DISABLED, version=ca.version + 1))
+    with store.transaction() as tx:
+        # The CA moved on: nothing stored, whether or not the serial is free.
+        assert not tx.insert_certificate(make_certificate(4), while_ca_at=ca.version)
+        assert not tx.insert_certificate(make_certificate(1), while_ca_at=ca.version)
+        assert tx.insert_certificate(make_certificate(5), while_ca_at=ca.version + 1)
+    with store.transaction(read_only=True) as tx:
+        assert tx.get_certificate(CA_ARN, 1) == make_certificate(1)
+        assert tx.get_certificate(CA_ARN, 5) == make_certificate(5)
+        for serial in (2, 4):
+            assert tx.get_certificate(CA_ARN, serial) is None
+
+
 @pytest.mark.parametrize(
     "serial", [1, 0x0F, 0x00FF, (1 << 63) - 1, 1 << 64, SERIAL_160, (1 << 160) - 1]
 )

@@ -241,12 +241,19 @@ class MemoryTransaction:
 
     # --- certificates -------------------------------------------------------------------------
 
-    def insert_certificate(self, cert: IssuedCertificate) -> None:
+    def insert_certificate(
+        self, cert: IssuedCertificate, *, while_ca_at: int | None = None
+    ) -> bool:
         self._writable()
+        if while_ca_at is not None:
+            ca = self._t.cas.get(cert.ca_arn)
+            if ca is None or ca.version != while_ca_at:
+                return False
         key = (cert.ca_arn, cert.serial)
         if key in self._t.certificates:
             raise Conflict(f"certificate {cert.arn} already exists")
         self._t.certificates[key] = cert
+        return True
 
     def get_certificate(self, ca_arn: str, serial: int) -> IssuedCertificate | None:
         return self._t.certificates.get((ca_arn, serial))

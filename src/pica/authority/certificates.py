@@ -388,9 +388,8 @@ class CertificateService:
     def _store_draft(self, draft: _Draft, scope: str) -> _Issued:
         ca, now = draft.ca, draft.now
         with self._store.transaction() as tx:
-            current = tx.get_ca(ca.arn)
-            if current is None or current.version != ca.version:
-                raise _CaChanged
+            # The CA is checked to be still at the version phase 1 read by the insert itself;
+            # when it has changed, the rollback undoes the CRL bookkeeping written before.
             if not draft.template.self_signed and ca.revocation_configuration.crl.enabled:
                 if self._urls.is_partitioned(ca):
                     sequence = tx.next_issue_sequence(ca.arn)
@@ -407,7 +406,8 @@ class CertificateService:
             for attempt in range(_SERIAL_ATTEMPTS):
                 assert draft.record is not None
                 try:
-                    tx.insert_certificate(draft.record)
+                    if not tx.insert_certificate(draft.record, while_ca_at=ca.version):
+                        raise _CaChanged
                 except Conflict:
                     if attempt == _SERIAL_ATTEMPTS - 1:
                         raise

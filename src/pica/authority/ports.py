@@ -99,8 +99,14 @@ class CaRecords(Protocol):
 class CertificateRecords(Protocol):
     """The certificates each CA issued, and their revocation."""
 
-    def insert_certificate(self, cert: IssuedCertificate) -> None:
-        """Raises Conflict when (ca_arn, serial) already exists."""
+    def insert_certificate(
+        self, cert: IssuedCertificate, *, while_ca_at: int | None = None
+    ) -> bool:
+        """Store `cert`; raises Conflict when (ca_arn, serial) already exists.
+
+        With `while_ca_at`, only while the CA is still at that version: False (nothing stored)
+        when it has changed or vanished since. Issuance decides on the CA it read before the
+        write transaction; this confirms that decision in the insert itself."""
         ...
 
     def get_certificate(self, ca_arn: str, serial: int) -> IssuedCertificate | None: ...

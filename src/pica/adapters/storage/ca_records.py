@@ -22,11 +22,11 @@ from pica.authority.model import (
 from pica.errors import ConcurrentModification
 
 # Built once: SQLAlchemy then finds the compiled form in its cache (see sql_records); the
-# version read, in every issuance twice, runs on the driver's cursor (`driver_statements`).
+# version read, in every issuance, runs on the driver's cursor (`driver_statements`).
 _VERSION_QUERY = select(certificate_authorities.c.version).where(
     certificate_authorities.c.arn == bindparam("arn")
 )
-_CA_VERSION = DriverStatement(_VERSION_QUERY)
+CA_VERSION = DriverStatement(_VERSION_QUERY)
 # PostgreSQL locks the row; SQLite renders nothing (BEGIN IMMEDIATE already holds the
 # database's write lock, which serialises every writer).
 _CA_VERSION_FOR_UPDATE = DriverStatement(_VERSION_QUERY.with_for_update())
@@ -41,7 +41,7 @@ class SqlCaRecords(SqlRecords):
 
     def get_ca(self, arn: str, *, for_update: bool = False) -> CertificateAuthority | None:
         """The CA; its version is read first, and a record cached at that version is reused."""
-        version_query = _CA_VERSION
+        version_query = CA_VERSION
         if for_update:
             self._writable()
             version_query = _CA_VERSION_FOR_UPDATE
