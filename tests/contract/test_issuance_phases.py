@@ -2,7 +2,8 @@
 
 `CertificateService.issue` signs outside the write transaction and then stores the result in a
 short one. What that must not change: one certificate per idempotency token however the requests
-race, a CA changed between the phases is read again (a disabled CA issues nothing), and the CRL
+race, a CA changed between the phases is read again (a disabled CA issues nothing, and a CA
+record read earlier and stale since decides nothing), and the CRL
 partition each certificate names is the one its sequence number gives, with exactly
 `partition_size` certificates per partition. The services run on a real store and key store;
 only the key store is wrapped, to act at the moment issuance opens the CA key.
@@ -231,6 +232,33 @@ def test_a_ca_disabled_while_issuance_signs_issues_nothing(services: Services) -
         issuer.issue(services.caller, _request(ca_arn))
     assert services.key_store.on_open is None, "the hook did not run"
     assert services.stored_certificates(ca_arn) == before
+
+
+def test_a_ca_disabled_after_this_process_read_it_issues_nothing(services: Services) -> None:
+    ca_arn = _active_root(services)
+    services.certificates.issue(services.caller, _request(ca_arn))  # read while ACTIVE
+    before = services.stored_certificates(ca_arn)
+    services.authorities.update(services.caller, ca_arn, CaStatus.DISABLED, None)
+    recent = services.store.recent_ca(ca_arn)
+    assert recent is not None and recent.status is CaStatus.ACTIVE, "the test needs it stale"
+    # Phase 1 decides on the ACTIVE record it read; the insert finds the CA moved on.
+    with pytest.raises(InvalidState):
+        services.certificates.issue(services.caller, _request(ca_arn))
+    assert services.stored_certificates(ca_arn) == before
+
+
+def test_a_ca_enabled_after_this_process_read_it_disabled_issues(services: Services) -> None:
+    ca_arn = _active_root(services)
+    services.authorities.update(services.caller, ca_arn, CaStatus.DISABLED, None)
+    with pytest.raises(InvalidState):
+        services.certificates.issue(services.caller, _request(ca_arn))  # read while DISABLED
+    services.authorities.update(services.caller, ca_arn, CaStatus.ACTIVE, None)
+    recent = services.store.recent_ca(ca_arn)
+    assert recent is not None and recent.status is CaStatus.DISABLED, "the test needs it stale"
+    # The refusal decided on the stale record is decided again on the committed one.
+    arn = services.certificates.issue(services.caller, _request(ca_arn))
+    assert services.certificates.get(services.caller, ca_arn, arn).certificate
+    assert services.stored_certificates(ca_arn) == 2  # the root's own certificate, and this one
 
 
 def test_every_crl_partition_holds_exactly_its_share(services: Services) -> None:

@@ -93,6 +93,9 @@ class MemoryStore:
         self._committed = _Tables()
         self._write_lock = threading.Lock()
 
+    def recent_ca(self, arn: str) -> CertificateAuthority | None:
+        return self._committed.cas.get(arn)
+
     @contextmanager
     def transaction(
         self, *, read_only: bool = False, snapshot: bool = True

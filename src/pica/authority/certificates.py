@@ -24,7 +24,7 @@ from pica.authority import idempotency, issuance_checks, lifecycle, validity
 from pica.authority.algorithms import check_pairing, signature_scheme
 from pica.authority.arns import certificate_serial
 from pica.authority.authorities import parse_certificate_pem
-from pica.authority.ca_access import Caller, authorize_ca, load_ca, record_success
+from pica.authority.ca_access import Caller, authorize_ca, is_purged, load_ca, record_success
 from pica.authority.ca_certificate import path_length
 from pica.authority.csr import LoadedCsr, load_csr
 from pica.authority.issuance import (
@@ -61,6 +61,7 @@ from pica.errors import (
     InvalidArgs,
     InvalidState,
     NotFound,
+    PicaError,
 )
 
 log = logging.getLogger(__name__)
@@ -127,11 +128,13 @@ class CertificateService:
     """IssueCertificate in two phases (design.md, "The hot path").
 
     1. A read-only transaction (no write lock) loads the CA, the idempotency record and the
-       CRL state; then, outside any transaction, the checks, the profile, the lint gate and
-       the signature.
-    2. One short write transaction re-reads the CA's version (a changed CA sends the request
-       back to phase 1), takes the CRL sequence number, stores the certificate and the
-       idempotency record, and commits before the answer.
+       CRL state (none when the caller owns the CA, sends no token, the CA has no CRL and
+       this process has read it before: the record it read then is used); then, outside
+       any transaction, the checks, the profile, the lint gate and the signature.
+    2. One short write transaction takes the CRL sequence number, stores the certificate
+       only while the CA is still at the version phase 1 decided on (a changed CA sends the
+       request back to phase 1, which then reads it afresh), stores the idempotency record,
+       and commits before the answer.
 
     Phase 1 guesses the CRL partition from the issue count it read; when the sequence number
     taken in phase 2 falls in another partition (a partition boundary crossed meanwhile), the
@@ -165,8 +168,9 @@ class CertificateService:
         template = template_for(request.template_arn)
         csr = load_csr(request.csr)
         scope = idempotency.scope(caller.account_id, "IssueCertificate", request.ca_arn)
-        for _ in range(_CA_CHANGE_ATTEMPTS):
-            draft = self._draft(caller, request, template, csr, scope)
+        for attempt in range(_CA_CHANGE_ATTEMPTS):
+            # The first attempt may decide on the CA as last read; a retry reads it afresh.
+            draft = self._draft(caller, request, template, csr, scope, recent=attempt == 0)
             if isinstance(draft, str):
                 return draft  # an idempotent replay
             yield WRITE_TURN
@@ -215,9 +219,18 @@ class CertificateService:
         template: Template,
         csr: LoadedCsr,
         scope: str,
+        *,
+        recent: bool,
     ) -> _Draft | str:
         """The signed certificate ready to store, or the ARN an idempotent replay answers."""
         now = self._clock.now()
+        if recent:
+            ca = self._recent_ca(caller, request, template, now)
+            if ca is not None:
+                try:
+                    return self._compose(caller, request, template, csr, now, ca, None, None)
+                except PicaError:
+                    pass  # decided on a record that may be stale: decide on the committed one
         token = request.idempotency_token
         crl_state: CrlState | None = None
         with self._store.transaction(read_only=True, snapshot=False) as tx:
@@ -231,9 +244,44 @@ class CertificateService:
                 template_arn=template.arn,
             )
             found = None if token is None else tx.get_idempotent_result(scope, token)
-            crl_wanted = not template.self_signed and ca.revocation_configuration.crl.enabled
-            if crl_wanted:
+            if not template.self_signed and ca.revocation_configuration.crl.enabled:
                 crl_state = tx.get_crl_state(ca.arn)
+        return self._compose(caller, request, template, csr, now, ca, found, crl_state)
+
+    def _recent_ca(
+        self, caller: Caller, request: IssueRequest, template: Template, now: datetime
+    ) -> CertificateAuthority | None:
+        """The CA as this process last read it, when phase 1 needs nothing else from the store:
+        the caller owns it (no policy to read), no idempotency token, no CRL state to read.
+
+        Phase 1 then runs no transaction at all. A stale record is harmless: the insert stores
+        the certificate only while the CA is at the version decided on, and an error decided on
+        it is decided again on the committed record."""
+        if request.idempotency_token is not None or template.self_signed:
+            return None
+        ca = self._store.recent_ca(request.ca_arn)
+        if (
+            ca is None
+            or ca.account_id != caller.account_id
+            or ca.revocation_configuration.crl.enabled
+            or is_purged(ca, now)
+        ):
+            return None
+        return ca
+
+    def _compose(
+        self,
+        caller: Caller,
+        request: IssueRequest,
+        template: Template,
+        csr: LoadedCsr,
+        now: datetime,
+        ca: CertificateAuthority,
+        found: tuple[str, datetime] | None,
+        crl_state: CrlState | None,
+    ) -> _Draft | str:
+        """Phase 1 past its reads: the checks, the profile, the lint gate and the signature."""
+        crl_wanted = not template.self_signed and ca.revocation_configuration.crl.enabled
         status = ca.effective_status(now)
         if template.self_signed:
             issuance_checks.check_root_self_issue(ca, csr, status)

@@ -229,6 +229,13 @@ class Store(Protocol):
         """
         ...
 
+    def recent_ca(self, arn: str) -> CertificateAuthority | None:
+        """The CA as this process last read it from committed data, at whatever version it
+        had then (None: not read lately). It may be stale: only for a decision the write
+        confirms (`insert_certificate(..., while_ca_at=...)`), redone on the committed record
+        when it fails."""
+        ...
+
 
 class KeyStore(Protocol):
     """Seals secrets (CA private keys, access-key secrets) so none is stored in plaintext.
@@ -382,7 +389,7 @@ class AcmTransaction(Transaction, Protocol):
         ...
 
 
-class AcmStore(Protocol):
+class AcmStore(Store, Protocol):
     def transaction(
         self, *, read_only: bool = False, snapshot: bool = True
     ) -> AbstractContextManager[AcmTransaction]:

@@ -32,6 +32,11 @@ class CaCache:
             self._records.move_to_end(arn)
             return ca
 
+    def latest(self, arn: str) -> CertificateAuthority | None:
+        """The record last cached for `arn`, at whatever version (`Store.recent_ca`)."""
+        with self._lock:
+            return self._records.get(arn)
+
     def put(self, ca: CertificateAuthority) -> None:
         with self._lock:
             self._records[ca.arn] = ca

@@ -60,6 +60,7 @@ from pica.adapters.storage.sqlite_engine import (
     configure_sqlite_connection,
 )
 from pica.adapters.storage.tables import access_keys, acm_certificates, certificate_authorities
+from pica.authority.model import CertificateAuthority
 
 if TYPE_CHECKING:
     from pica.authority.ports import AcmStore, Store
@@ -258,6 +259,10 @@ class SqlStore:
             return
         with self._write_lock.held(), self._transaction(read_only=False) as tx:
             yield tx
+
+    def recent_ca(self, arn: str) -> CertificateAuthority | None:
+        """The CA as the cache last decoded it (`CaCache.latest`): no query."""
+        return self._ca_cache.latest(arn)
 
     @contextmanager
     def _transaction(self, *, read_only: bool, snapshot: bool = True) -> Iterator[SqlTransaction]:
