@@ -261,6 +261,22 @@ def test_a_ca_enabled_after_this_process_read_it_disabled_issues(services: Servi
     assert services.stored_certificates(ca_arn) == 2  # the root's own certificate, and this one
 
 
+def test_the_first_certificate_asks_for_the_first_crl_when_phase_1_reads_nothing(
+    services: Services,
+) -> None:
+    crl = CrlConfiguration(enabled=True, s3_bucket_name=BUCKET)
+    ca_arn = _active_root(services, crl)
+    with services.store.transaction(read_only=True) as tx:
+        current = tx.get_ca(ca_arn)  # read (and so remembered) before any certificate
+        assert tx.get_crl_state(ca_arn) is None
+    assert services.store.recent_ca(ca_arn) == current
+    services.certificates.issue(services.caller, _request(ca_arn))
+    with services.store.transaction(read_only=True) as tx:
+        state = tx.get_crl_state(ca_arn)
+    # AWS writes a CA's first CRL once a certificate refers to it: the CRL is due.
+    assert state is not None and state.dirty_since is not None
+
+
 def test_every_crl_partition_holds_exactly_its_share(services: Services) -> None:
     size = 3
     crl = CrlConfiguration(enabled=True, s3_bucket_name=BUCKET, crl_type=CrlType.PARTITIONED)

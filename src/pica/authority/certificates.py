@@ -68,6 +68,8 @@ log = logging.getLogger(__name__)
 
 SHORT_LIVED_MAX = timedelta(days=7)
 _SERIAL_ATTEMPTS = 5
+# CAs remembered as having a published CRL; the set starts over when full.
+_CRL_PUBLISHED_CAPACITY = 10_000
 # A CA that changes between the two phases sends issuance back to phase 1, this many times.
 _CA_CHANGE_ATTEMPTS = 5
 
@@ -128,9 +130,11 @@ class CertificateService:
     """IssueCertificate in two phases (design.md, "The hot path").
 
     1. A read-only transaction (no write lock) loads the CA, the idempotency record and the
-       CRL state (none when the caller owns the CA, sends no token, the CA has no CRL and
-       this process has read it before: the record it read then is used); then, outside
-       any transaction, the checks, the profile, the lint gate and the signature.
+       CRL state; then, outside any transaction, the checks, the profile, the lint gate and
+       the signature. No transaction at all when the caller owns the CA, sends no token,
+       the CA's CRL is not partitioned and this process has read the CA before: the record
+       read then is used (`_recent_ca`), and phase 2 reads the CRL state if this process
+       has not yet seen the CA's CRL published.
     2. One short write transaction takes the CRL sequence number, stores the certificate
        only while the CA is still at the version phase 1 decided on (a changed CA sends the
        request back to phase 1, which then reads it afresh), stores the idempotency record,
@@ -159,6 +163,10 @@ class CertificateService:
         self._gate = gate
         self._findings_observers = tuple(findings_observers)
         self._issuers = IssuerCache()
+        # CAs whose CRL this process has seen published: a CA's CRL, once published, stays
+        # so for the CA's life (its state row goes only with the purged CA), so phase 1 need
+        # not read the state again to know there is no first CRL to ask for.
+        self._crl_published: set[str] = set()
 
     def issue(self, caller: Caller, request: IssueRequest) -> str:
         return run_steps(self.issue_steps(caller, request))
@@ -252,7 +260,9 @@ class CertificateService:
         self, caller: Caller, request: IssueRequest, template: Template, now: datetime
     ) -> CertificateAuthority | None:
         """The CA as this process last read it, when phase 1 needs nothing else from the store:
-        the caller owns it (no policy to read), no idempotency token, no CRL state to read.
+        the caller owns it (no policy to read), no idempotency token, no CRL state to read
+        (no CRL, or one not partitioned: whether its first CRL is published is what phase 2
+        reads when this process has not seen it published yet).
 
         Phase 1 then runs no transaction at all. A stale record is harmless: the insert stores
         the certificate only while the CA is at the version decided on, and an error decided on
@@ -263,11 +273,21 @@ class CertificateService:
         if (
             ca is None
             or ca.account_id != caller.account_id
-            or ca.revocation_configuration.crl.enabled
+            or (ca.revocation_configuration.crl.enabled and self._urls.is_partitioned(ca))
             or is_purged(ca, now)
         ):
             return None
         return ca
+
+    def _seen_published(self, ca_arn: str, state: CrlState | None) -> bool:
+        """Whether the CA's CRL is known to be published: `state` (when read) says so, or this
+        process saw it before."""
+        if state is not None and state.this_update is not None:
+            if len(self._crl_published) >= _CRL_PUBLISHED_CAPACITY:
+                self._crl_published.clear()
+            self._crl_published.add(ca_arn)
+            return True
+        return ca_arn in self._crl_published
 
     def _compose(
         self,
@@ -327,7 +347,7 @@ class CertificateService:
             # The sequence number phase 2 will most likely take.
             issued_count = 0 if crl_state is None else crl_state.issued_count
             partition = self._urls.partition_name(ca, issued_count // self._urls.partition_size)
-        published = crl_state is not None and crl_state.this_update is not None
+        published = self._seen_published(ca.arn, crl_state)
         if issuer is not None:
             identity = issuer.identity
         else:
@@ -448,6 +468,7 @@ class CertificateService:
                         self._sign(draft, new_serial(), lint=True)
                 if not draft.crl_published:
                     state = tx.get_crl_state(ca.arn)
+                    self._seen_published(ca.arn, state)
                     if state is None or (state.this_update is None and state.dirty_since is None):
                         # AWS writes a CA's first CRL once a certificate refers to it.
                         tx.mark_crl_dirty(ca.arn, now)
