@@ -22,7 +22,7 @@ from pica.authority.model import (
 from pica.errors import ConcurrentModification
 
 # Built once: SQLAlchemy then finds the compiled form in its cache (see sql_records); the
-# version read, in every issuance, runs on the driver's cursor (`driver_statements`).
+# version read, in every CA lookup, runs on the driver's cursor (`driver_statements`).
 _VERSION_QUERY = select(certificate_authorities.c.version).where(
     certificate_authorities.c.arn == bindparam("arn")
 )
